@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# README step 2 (and what .ci/run calls): every check and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+D=node_modules/.bin/deno
+echo "== format, lint, type check"
+$D fmt --check
+$D lint
+$D check main.ts tests/ scripts/
+echo "== tests"
+$D task test

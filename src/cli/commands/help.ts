@@ -1,0 +1,47 @@
+import { displayValue, KEYS } from "../../settings/mod.ts";
+import { UsageError } from "../../errors.ts";
+import type { Context } from "../context.ts";
+import { COMMANDS } from "../registry.ts";
+import { usageText } from "../usage.ts";
+
+export const usage = `epmt help [COMMAND]
+
+Prints the usage, the active settings (passwords as ****) and the EPMT_*
+variables overriding them; with COMMAND, that command's usage.`;
+
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  if (args.length > 0) {
+    const name = args[0];
+    if (!Object.hasOwn(COMMANDS, name)) {
+      throw new UsageError(`unknown command ${name}`);
+    }
+    console.log((await COMMANDS[name].load()).usage);
+    return 0;
+  }
+  console.log(usageText());
+  console.log();
+  console.log(settingsText(ctx));
+  return 0;
+}
+
+/** The active settings, aligned, and where they came from. */
+export function settingsText(ctx: Context): string {
+  const { settings, file, overrides } = ctx.loaded;
+  const width = Math.max(...KEYS.map((k) => k.key.length));
+  const lines = [
+    `settings (${file ? `from ${file}` : "built-in defaults"}):`,
+    ...KEYS.map((k) =>
+      `  ${k.key.padEnd(width)}  ${displayValue(settings, k)}`
+    ),
+  ];
+  if (overrides.length > 0) {
+    lines.push("overridden by environment:");
+    for (const name of overrides) {
+      const spec = KEYS.find((k) => k.env === name)!;
+      lines.push(`  ${name}=${displayValue(settings, spec)}`);
+    }
+  } else {
+    lines.push("overridden by environment: none");
+  }
+  return lines.join("\n");
+}

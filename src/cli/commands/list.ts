@@ -1,0 +1,8 @@
+import type { Context } from "../context.ts";
+import { UserError } from "../../errors.ts";
+
+export const usage = "epmt list";
+
+export function run(_ctx: Context, _args: string[]): Promise<number> {
+  return Promise.reject(new UserError("list is not implemented yet"));
+}

@@ -1,0 +1,8 @@
+import type { Context } from "../context.ts";
+import { UserError } from "../../errors.ts";
+
+export const usage = "epmt run";
+
+export function run(_ctx: Context, _args: string[]): Promise<number> {
+  return Promise.reject(new UserError("run is not implemented yet"));
+}

@@ -1,0 +1,44 @@
+import { type LoadedSettings, loadSettings } from "../settings/mod.ts";
+
+/** Flags given before the command name. */
+export interface GlobalFlags {
+  dryRun: boolean;
+  /** 0 = warnings, 1 = info (-v), 2 = debug (-vv). */
+  verbose: number;
+  help: boolean;
+  auto: boolean;
+  drop: boolean;
+  version: boolean;
+}
+
+/**
+ * What every command gets: the global flags, the environment it runs in and
+ * the settings (read on first use, so commands that need none stay fast).
+ */
+export class Context {
+  readonly flags: GlobalFlags;
+  readonly env: Record<string, string>;
+  #loaded?: LoadedSettings;
+
+  constructor(flags: GlobalFlags, env: Record<string, string>) {
+    this.flags = flags;
+    this.env = env;
+  }
+
+  get loaded(): LoadedSettings {
+    this.#loaded ??= loadSettings(this.env);
+    return this.#loaded;
+  }
+
+  get settings(): LoadedSettings["settings"] {
+    return this.loaded.settings;
+  }
+}
+
+/** The shape of every module under src/cli/commands/. */
+export interface CommandModule {
+  /** Lines shown by `epmt help COMMAND` and `epmt COMMAND -h`. */
+  usage: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(ctx: Context, args: string[]): Promise<number>;
+}

@@ -1,0 +1,81 @@
+/** The command line: global flags, then one command, then its arguments. */
+import { UsageError, UserError } from "../errors.ts";
+import * as log from "../log.ts";
+import { VERSION } from "../version.ts";
+import { Context } from "./context.ts";
+import { parseGlobalFlags } from "./global_flags.ts";
+import { COMMANDS } from "./registry.ts";
+import { usageText } from "./usage.ts";
+
+/** Runs epmt with `argv` (without the program name); returns the exit code. */
+export async function main(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<number> {
+  try {
+    const { flags, rest } = parseGlobalFlags(argv);
+    log.setVerbosity(flags.verbose);
+    const ctx = new Context(flags, env);
+    if (flags.version) {
+      const { versionText } = await import("./version_text.ts");
+      console.log(await versionText(ctx));
+      return 0;
+    }
+    const [name, ...args] = rest;
+    if (name === undefined || flags.help) {
+      if (name !== undefined && name !== "help") args.unshift(name);
+      if (name === undefined && !flags.help) {
+        throw new UsageError("no command given");
+      }
+      return await runCommand(ctx, "help", args);
+    }
+    return await runCommand(ctx, name, args);
+  } catch (e) {
+    return report(e);
+  }
+}
+
+async function runCommand(
+  ctx: Context,
+  name: string,
+  args: string[],
+): Promise<number> {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) throw new UsageError(`unknown command ${name}`);
+  const command = await entry.load();
+  if (name !== "help" && name !== "run" && wantsHelp(args)) {
+    console.log(command.usage);
+    return 0;
+  }
+  // Settings are read now so the debug setting also governs logging.
+  if (ctx.settings.debug) log.setVerbosity(ctx.flags.verbose, true);
+  return await command.run(ctx, args);
+}
+
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  const own = end < 0 ? args : args.slice(0, end);
+  return own.includes("-h") || own.includes("--help");
+}
+
+function report(e: unknown): number {
+  if (e instanceof UsageError) {
+    log.error(e.message);
+    console.error(usageText());
+    return e.exitCode;
+  }
+  if (e instanceof UserError) {
+    log.error(e.message);
+    return e.exitCode;
+  }
+  if (e instanceof Error) {
+    log.error(`internal error: ${e.message}`);
+    if (log.enabled(log.Level.DEBUG)) console.error(e.stack);
+    else log.error("run with -vv for the stack trace");
+  } else {
+    log.error(`internal error: ${String(e)}`);
+  }
+  return 1;
+}
+
+export { VERSION };

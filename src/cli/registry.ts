@@ -1,0 +1,75 @@
+import type { CommandModule } from "./context.ts";
+
+interface Entry {
+  summary: string;
+  /** Loaded only when the command runs, to keep start-up small. */
+  load: () => Promise<CommandModule>;
+}
+
+/** Every command, in the order the usage text lists them. */
+export const COMMANDS: Record<string, Entry> = {
+  start: {
+    summary: "record the start of the current batch job",
+    load: () => import("./commands/start.ts"),
+  },
+  run: {
+    summary: "run a command under the collector (-a: start, run, stop)",
+    load: () => import("./commands/run.ts"),
+  },
+  stop: {
+    summary: "record the end of the job and write job_metadata",
+    load: () => import("./commands/stop.ts"),
+  },
+  source: {
+    summary: "print the environment to export for collection",
+    load: () => import("./commands/source.ts"),
+  },
+  stage: {
+    summary: "archive a stopped job's directory to <jobid>.tgz",
+    load: () => import("./commands/stage.ts"),
+  },
+  dump: {
+    summary: "print the metadata of a job directory or archive",
+    load: () => import("./commands/dump.ts"),
+  },
+  submit: {
+    summary: "load job directories or archives into the database",
+    load: () => import("./commands/submit.ts"),
+  },
+  list: {
+    summary: "list jobs, or the processes of a job",
+    load: () => import("./commands/list.ts"),
+  },
+  show: {
+    summary: "summarise one job (--tree: its process tree)",
+    load: () => import("./commands/show.ts"),
+  },
+  export: {
+    summary: "write jobs, processes or threads as JSON or CSV",
+    load: () => import("./commands/export.ts"),
+  },
+  compare: {
+    summary: "compare two jobs side by side",
+    load: () => import("./commands/compare.ts"),
+  },
+  outliers: {
+    summary: "find jobs whose features stand out among comparable jobs",
+    load: () => import("./commands/outliers.ts"),
+  },
+  annotate: {
+    summary: "attach key=value annotations to a job",
+    load: () => import("./commands/annotate.ts"),
+  },
+  delete: {
+    summary: "delete jobs from the database",
+    load: () => import("./commands/delete.ts"),
+  },
+  check: {
+    summary: "verify this installation",
+    load: () => import("./commands/check.ts"),
+  },
+  help: {
+    summary: "print this usage and the active settings",
+    load: () => import("./commands/help.ts"),
+  },
+};

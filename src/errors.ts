@@ -1,0 +1,21 @@
+/**
+ * A mistake in what the user gave us (a bad flag, setting, file or job id).
+ * It is printed as one line, without a stack, and the process exits with
+ * `exitCode`. Anything else that is thrown is a bug and keeps its stack.
+ */
+export class UserError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = "UserError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** A command-line usage mistake: unknown command or flag (exit 2). */
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "UsageError";
+  }
+}

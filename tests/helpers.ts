@@ -1,0 +1,88 @@
+/** Shared by the tests: run the real CLI as a user would, in a sandbox. */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+export const LAUNCHER = join(ROOT, "epmt");
+export const FIXTURES = join(ROOT, "..", "shared", "fixtures");
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string;
+  /** Start without the caller's environment (only PATH and `env`). */
+  clearEnv?: boolean;
+}
+
+/** Runs `epmt ARGS` through the launcher; never throws on a non-zero exit. */
+export async function epmt(
+  args: string[],
+  opts: RunOptions = {},
+): Promise<Result> {
+  return await runCmd(LAUNCHER, args, opts);
+}
+
+/** Runs any program and collects its exit code and output. */
+export async function runCmd(
+  program: string,
+  args: string[],
+  opts: RunOptions = {},
+): Promise<Result> {
+  const child = new Deno.Command(program, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.clearEnv,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return {
+    code: out.signal ? 128 + signalNumber(out.signal) : out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGTERM: 15,
+    SIGABRT: 6,
+  };
+  return numbers[signal] ?? 0;
+}
+
+/**
+ * A scratch HOME and papiex_output for one test, so tests never touch the
+ * user's ~/.epmt or /tmp/epmt and can run in parallel. Remove with
+ * `Deno.remove(sandbox.dir, { recursive: true })`.
+ */
+export async function sandbox(): Promise<
+  { dir: string; env: Record<string, string> }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "epmt-test-" });
+  await Deno.mkdir(join(dir, "home"));
+  const env: Record<string, string> = {
+    HOME: join(dir, "home"),
+    EPMT_PAPIEX_OUTPUT: join(dir, "out") + "/",
+    EPMT_DB_FILENAME: join(dir, "epmt.db"),
+  };
+  return { dir, env };
+}
