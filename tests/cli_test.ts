@@ -116,10 +116,7 @@ Deno.test("settings: file, then environment; bad values name file and key", asyn
         "pg_container",
       ]
     ) {
-      const path = join(
-        new URL("..", import.meta.url).pathname,
-        `settings/settings_${name}.json`,
-      );
+      const path = join(ROOT, `settings/settings_${name}.json`);
       const r = await epmt(["help"], {
         env: { ...box.env, EPMT_SETTINGS: path },
       });
