@@ -1,0 +1,26 @@
+/**
+ * `deno task bench [NAME...]`: runs scripts/bench_<NAME>.ts, or all of them.
+ * Each benchmark prints its own figures as ratios against a baseline it
+ * measures in the same run.
+ */
+import { join } from "node:path";
+
+const here = new URL(".", import.meta.url).pathname;
+const all = [...Deno.readDirSync(here)]
+  .map((e) => e.name.match(/^bench_(\w+)\.ts$/)?.[1])
+  .filter((n): n is string => n !== undefined)
+  .sort();
+const wanted = Deno.args.length > 0 ? Deno.args : all;
+let failed = 0;
+for (const name of wanted) {
+  if (!all.includes(name)) {
+    console.error(`no benchmark ${name}; have: ${all.join(", ")}`);
+    Deno.exit(2);
+  }
+  console.log(`== bench ${name}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(here, `bench_${name}.ts`)],
+  }).spawn().status;
+  if (code !== 0) failed++;
+}
+Deno.exit(failed ? 1 : 0);
