@@ -1,0 +1,144 @@
+/**
+ * The portable bundle: a folder that runs on any x86_64 Linux with nothing
+ * but what is inside it.
+ *
+ * ```
+ * epmt-<version>-linux-x86_64/
+ *   epmt             launcher (sh)
+ *   epmt.cjs         the program, one file (npm packages inside)
+ *   bin/deno         the Deno runtime
+ *   lib/libepmt.so   the collector
+ *   settings/        ready settings files
+ *   docs/            the admin and user documentation
+ *   README.txt
+ * ```
+ */
+import { basename, join } from "node:path";
+import { launcherScript } from "./launcher.ts";
+
+/** Options for {@linkcode makeBundle}. */
+export interface BundleOptions {
+  /** The project checkout. */
+  root: string;
+  /** The deno executable: bundles the program and is shipped in bin/. */
+  deno: string;
+  /** The folder to create (replaced if it exists). */
+  folder: string;
+  version: string;
+  /** The collector library to ship. */
+  collector: string;
+  /** Permission flags for the launcher. */
+  permissions: string[];
+}
+
+/** The bundled program's file name inside the bundle. */
+export const PROGRAM = "epmt.cjs";
+
+/** Creates the bundle folder; throws with the bundler's output on failure. */
+export async function makeBundle(opts: BundleOptions): Promise<void> {
+  await Deno.remove(opts.folder, { recursive: true }).catch(ignoreNotFound);
+  for (const sub of ["bin", "lib", "settings", "docs"]) {
+    await Deno.mkdir(join(opts.folder, sub), { recursive: true });
+  }
+  await bundleProgram(opts, join(opts.folder, PROGRAM));
+  await Deno.copyFile(opts.deno, join(opts.folder, "bin", "deno"));
+  await Deno.chmod(join(opts.folder, "bin", "deno"), 0o755);
+  await Deno.copyFile(opts.collector, join(opts.folder, "lib", "libepmt.so"));
+  await copyMatching(join(opts.root, "settings"), /\.json$/, opts.folder);
+  await copyMatching(join(opts.root, "docs"), /\.md$/, opts.folder);
+  const launcher = join(opts.folder, "epmt");
+  await Deno.writeTextFile(
+    launcher,
+    launcherScript({
+      version: opts.version,
+      deno: "bin/deno",
+      program: PROGRAM,
+      permissions: opts.permissions,
+    }),
+  );
+  await Deno.chmod(launcher, 0o755);
+  await Deno.writeTextFile(
+    join(opts.folder, "README.txt"),
+    readme(opts.version),
+  );
+}
+
+/**
+ * `deno bundle` into one CommonJS file. CommonJS, not ESM, because an ESM
+ * bundle hoists every node: import of every command to the top, so all of
+ * them (net, tls, crypto, ...) would be loaded by every command; in
+ * CommonJS they stay `require` calls inside modules that load on first use.
+ */
+async function bundleProgram(opts: BundleOptions, out: string): Promise<void> {
+  const r = await new Deno.Command(opts.deno, {
+    args: [
+      "bundle",
+      "--quiet",
+      "--config",
+      join(opts.root, "deno.json"),
+      "--platform",
+      "deno",
+      "--format",
+      "cjs",
+      "--output",
+      out,
+      join(opts.root, "scripts", "build", "entry.ts"),
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(r.stderr);
+  if (!r.success) throw new Error(`deno bundle failed:\n${stderr.trimEnd()}`);
+  // import.meta is empty in a CommonJS bundle: code that uses it to find
+  // files would break only in the bundle, so refuse to build one.
+  if (/import\.meta/.test(stderr)) {
+    throw new Error(
+      `deno bundle: the program uses import.meta, which the bundle cannot ` +
+        `keep:\n${stderr.trimEnd()}`,
+    );
+  }
+}
+
+async function copyMatching(
+  from: string,
+  pattern: RegExp,
+  bundle: string,
+): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(from));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  for (const e of entries) {
+    if (e.isFile && pattern.test(e.name)) {
+      await Deno.copyFile(
+        join(from, e.name),
+        join(bundle, basename(from), e.name),
+      );
+    }
+  }
+}
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof Deno.errors.NotFound)) throw e;
+}
+
+function readme(version: string): string {
+  return `epmt ${version}: the Experiment Performance Management Tool
+
+Run ./epmt from this folder, or put it (or a symlink to it) on PATH:
+
+    ./epmt --version          versions of epmt, its collector and Deno
+    ./epmt check              verify this installation, one line per check
+    ./epmt help               usage and the active settings
+
+To make a settings file the site default, copy it to settings.json beside
+the epmt launcher, e.g.  cp settings/settings_pg_localhost.json settings.json
+
+docs/install.md says how to install and configure epmt for a site;
+docs/usage.md how to use it in job scripts.
+`;
+}
