@@ -47,8 +47,11 @@ async function runCommand(
     console.log(command.usage);
     return 0;
   }
-  // Settings are read now so the debug setting also governs logging.
-  if (ctx.settings.debug) log.setVerbosity(ctx.flags.verbose, true);
+  // Settings are read now so the debug setting also governs logging; but
+  // check must run with a broken settings file, to report it.
+  if (name !== "check" && ctx.settings.debug) {
+    log.setVerbosity(ctx.flags.verbose, true);
+  }
   return await command.run(ctx, args);
 }
 
