@@ -1,8 +1,71 @@
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
+import { defaults, type Settings } from "../../settings/schema.ts";
+import { checkCollector } from "../../check/collector.ts";
+import { checkOutputDir } from "../../check/output_dir.ts";
+import { checkParanoid } from "../../check/perf.ts";
+import {
+  type CheckResult,
+  fail,
+  formatResult,
+  pass,
+} from "../../check/result.ts";
+import { checkTestJob } from "../../check/test_job.ts";
 
-export const usage = "epmt check";
+export const usage = `usage: epmt check
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("check is not implemented yet"));
+Verifies this installation and prints one line per check: OK, or FAIL with
+what to do about it. Checks the settings file, the collector library (present
+and loadable), papiex_options, perf_event_paranoid and the events that can be
+counted here, that papiex_output is writable, that the database is reachable
+(and its schema version), and that a tiny 'epmt -a run' job produces data.
+The test job writes into a scratch directory that is removed afterwards.
+
+Exit status: 0 when every check passed, 1 otherwise.`;
+
+/** Names are padded to this width so the lines of output align. */
+const WIDTH = "perf_event_paranoid".length;
+
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  if (args.length > 0) throw new UsageError("check takes no arguments");
+  let failed = 0;
+  const report = (r: CheckResult) => {
+    if (!r.ok) failed++;
+    console.log(formatResult(r, WIDTH));
+  };
+
+  const { result: settingsResult, settings } = checkSettings(ctx);
+  report(settingsResult);
+  const collector = await checkCollector(settings.install_prefix);
+  report(collector.result);
+  report(await checkParanoid(Deno.uid() === 0));
+  report(checkOutputDir(settings.papiex_output));
+  report(await checkTestJob(ctx.env));
+  return failed ? 1 : 0;
+}
+
+/** The settings file parses; the rest of the checks use built-in defaults if not. */
+function checkSettings(
+  ctx: Context,
+): { result: CheckResult; settings: Settings } {
+  try {
+    const { file, overrides, settings } = ctx.loaded;
+    const from = file
+      ? `${file} parsed`
+      : "no settings file, built-in defaults";
+    const env = overrides.length
+      ? `, overridden by ${overrides.join(" ")}`
+      : "";
+    return { result: pass("settings", from + env), settings };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return {
+      result: fail(
+        "settings",
+        e.message,
+        "correct the file or variable it names (the other checks use the built-in defaults)",
+      ),
+      settings: defaults(),
+    };
+  }
 }

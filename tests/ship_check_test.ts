@@ -1,0 +1,92 @@
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { epmt, sandbox } from "./helpers.ts";
+import { join } from "node:path";
+
+/** The check lines of `epmt check` output, by check name. */
+function lines(stdout: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of stdout.trimEnd().split("\n")) {
+    const r = /^(OK|FAIL) {2,}(\S+(?: job)?) {2,}/.exec(line);
+    assert(r, `not a check line: ${JSON.stringify(line)}`);
+    m.set(r[2], line);
+  }
+  return m;
+}
+
+Deno.test("check: each problem is one FAIL line with its fix, and exit 1", async (t) => {
+  const box = await sandbox();
+
+  await t.step("a broken settings file", async () => {
+    const file = join(box.dir, "broken.json");
+    await Deno.writeTextFile(file, '{"db_params": ');
+    const r = await epmt(["check"], {
+      env: { ...box.env, EPMT_SETTINGS: file },
+    });
+    assertEquals(r.code, 1);
+    assertMatch(
+      lines(r.stdout).get("settings")!,
+      /^FAIL {2}settings +.*broken\.json is not valid JSON.*; fix: correct the file/,
+    );
+  });
+
+  await t.step("no collector where install_prefix points", async () => {
+    const prefix = join(box.dir, "empty-prefix");
+    const r = await epmt(["check"], {
+      env: { ...box.env, EPMT_INSTALL_PREFIX: prefix },
+    });
+    assertEquals(r.code, 1);
+    assertEquals(
+      lines(r.stdout).get("collector"),
+      `FAIL  collector            not found (looked for ${prefix}/lib/libepmt.so, ` +
+        `${prefix}/native/libepmt.so); fix: keep lib/libepmt.so beside the ` +
+        `epmt program, or set install_prefix (EPMT_INSTALL_PREFIX) to the ` +
+        `folder holding lib/libepmt.so`,
+    );
+  });
+
+  await t.step("a collector that does not load", async () => {
+    const prefix = join(box.dir, "bad-prefix");
+    await Deno.mkdir(join(prefix, "lib"), { recursive: true });
+    await Deno.writeTextFile(join(prefix, "lib", "libepmt.so"), "not ELF");
+    const r = await epmt(["check"], {
+      env: { ...box.env, EPMT_INSTALL_PREFIX: prefix },
+    });
+    assertEquals(r.code, 1);
+    assertMatch(
+      lines(r.stdout).get("collector")!,
+      /^FAIL {2}collector +.*bad-prefix\/lib\/libepmt\.so does not load: .*cannot be preloaded.*; fix: /,
+    );
+  });
+
+  await t.step("papiex_output that cannot be written", async () => {
+    const file = join(box.dir, "a-file");
+    await Deno.writeTextFile(file, "");
+    const r = await epmt(["check"], {
+      env: { ...box.env, EPMT_PAPIEX_OUTPUT: join(file, "out") + "/" },
+    });
+    assertEquals(r.code, 1);
+    assertMatch(
+      lines(r.stdout).get("papiex_output")!,
+      /^FAIL {2}papiex_output +.*a-file\/out\/ is not writable .*; fix: create it writable/,
+    );
+  });
+
+  await t.step("perf_event_paranoid is read and explained", async () => {
+    const level = (await Deno.readTextFile(
+      "/proc/sys/kernel/perf_event_paranoid",
+    )).trim();
+    const r = await epmt(["check"], { env: box.env });
+    assertMatch(
+      lines(r.stdout).get("perf_event_paranoid")!,
+      new RegExp(`^(OK {4}|FAIL {2})perf_event_paranoid {2}${level}: `),
+    );
+  });
+
+  await t.step("arguments are a usage error", async () => {
+    const r = await epmt(["check", "extra"], { env: box.env });
+    assertEquals(r.code, 2);
+    assertMatch(r.stderr, /^ERROR:epmt: check takes no arguments/);
+  });
+
+  await Deno.remove(box.dir, { recursive: true });
+});
