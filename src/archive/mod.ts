@@ -1,0 +1,141 @@
+/**
+ * Job archives (`<jobid>.tgz`): gzip tars whose members are `./job_metadata`
+ * and the collector files. Written and read by streaming through node:zlib
+ * with our own tar code; never by running `tar`.
+ */
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { UserError } from "../errors.ts";
+import { type ArchiveMember } from "./_writer.ts";
+import { walkArchive } from "./_reader.ts";
+import { safeMemberPath } from "./_names.ts";
+
+export { type ArchiveMember, createArchive } from "./_writer.ts";
+export { type Member, walkArchive } from "./_reader.ts";
+
+/** True for the names we treat as archives: .tgz, .tar.gz, .tar. */
+export function isArchivePath(path: string): boolean {
+  return /\.(tgz|tar\.gz|tar)$/i.test(path);
+}
+
+/**
+ * Extracts every member into `destDir`, which should be new and empty (a
+ * temporary directory). Refuses absolute paths, "..", links, devices, and
+ * truncated or corrupt archives, each as a UserError naming the archive and
+ * member; on error the caller removes `destDir`. Returns what was written.
+ *
+ * @example
+ * const dir = await Deno.makeTempDir();
+ * try { await extractArchive("1234.tgz", dir); } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ */
+export async function extractArchive(
+  archive: string,
+  destDir: string,
+): Promise<ArchiveMember[]> {
+  const members: ArchiveMember[] = [];
+  const madeDirs = new Set<string>([destDir]);
+  const ensureDir = async (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    await ensureDir(dirname(dir));
+    try {
+      const info = await Deno.lstat(dir);
+      if (!info.isDirectory) {
+        throw new UserError(
+          `archive ${archive}: ${dir} exists and is not a directory`,
+        );
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await Deno.mkdir(dir, { mode: 0o755 });
+    }
+    madeDirs.add(dir);
+  };
+  await walkArchive(archive, async (m, body) => {
+    const target = join(destDir, m.path);
+    if (m.kind === "directory") {
+      await ensureDir(target);
+      return;
+    }
+    await ensureDir(dirname(target));
+    try {
+      if ((await Deno.lstat(target)).isSymlink) {
+        throw new UserError(
+          `archive ${archive}: member ${m.path}: target is a symlink`,
+        );
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const file = await Deno.open(target, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: 0o644,
+    });
+    const hash = createHash("sha256");
+    try {
+      for await (const piece of body) {
+        hash.update(piece);
+        let off = 0;
+        while (off < piece.length) off += await file.write(piece.subarray(off));
+      }
+    } finally {
+      file.close();
+    }
+    members.push({ path: m.path, size: m.size, sha256: hash.digest("hex") });
+  });
+  return members;
+}
+
+/**
+ * Every file member's path, size and SHA-256, reading the whole archive
+ * (so its integrity is checked). Stage uses it to verify what it wrote.
+ */
+export async function listArchive(archive: string): Promise<ArchiveMember[]> {
+  const members: ArchiveMember[] = [];
+  await walkArchive(archive, async (m, body) => {
+    if (m.kind !== "file") return;
+    const hash = createHash("sha256");
+    for await (const piece of body) hash.update(piece);
+    members.push({ path: m.path, size: m.size, sha256: hash.digest("hex") });
+  });
+  return members;
+}
+
+/** Members larger than this are not read into memory by readArchiveMember. */
+const MAX_MEMBER = 256 * 1024 * 1024;
+
+/**
+ * The content of one member (`job_metadata` matches `./job_metadata`), or
+ * undefined when the archive has none. The whole archive is read, so a
+ * damaged one is an error even when the member itself is intact.
+ *
+ * @example
+ * const bytes = await readArchiveMember("1234.tgz", "job_metadata");
+ */
+export async function readArchiveMember(
+  archive: string,
+  name: string,
+): Promise<Uint8Array | undefined> {
+  const wanted = safeMemberPath(name);
+  if ("refused" in wanted) throw new UserError(`bad member name ${name}`);
+  let found: Uint8Array | undefined;
+  await walkArchive(archive, async (m, body) => {
+    if (m.kind !== "file" || m.path !== wanted.path) return;
+    if (m.size > MAX_MEMBER) {
+      throw new UserError(
+        `archive ${archive}: member ${m.path} is too large to read (${m.size} bytes)`,
+      );
+    }
+    const out = new Uint8Array(m.size);
+    let at = 0;
+    for await (const piece of body) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    found = out; // a later duplicate wins, as with tar
+  });
+  return found;
+}
