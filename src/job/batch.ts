@@ -1,0 +1,175 @@
+/**
+ * Which job we are part of: the batch system's job id, name, user and
+ * script name (SLURM, PBS/Torque/PBS Pro, LSF), or outside a batch system a
+ * "fake-and-bake" identity from the session id, with one warning per field
+ * that had to be made up.
+ */
+import { join } from "node:path";
+import { UserError } from "../errors.ts";
+import type { Settings } from "../settings/mod.ts";
+import { processName, processScript, sessionId, userName } from "./system.ts";
+
+/** The batch systems we recognise. */
+export type BatchSystem = "slurm" | "pbs" | "lsf";
+
+/** Who and what the current job is. */
+export interface JobIdentity {
+  id: string;
+  name: string;
+  scriptname: string;
+  user: string;
+  /** null outside a batch system (fake-and-bake). */
+  batch: BatchSystem | null;
+  /** The batch variables the identity came from. */
+  fromBatch: string[];
+  /**
+   * One message per field that was made up, in the Python EPMT's words,
+   * e.g. "JOB_ID unset: Using session id 6948 as JOB_ID".
+   */
+  warnings: string[];
+}
+
+interface BatchVars {
+  system: BatchSystem;
+  id: string[];
+  name: string[];
+  user: string[];
+}
+
+const SYSTEMS: BatchVars[] = [
+  {
+    system: "slurm",
+    id: ["SLURM_JOB_ID", "SLURM_JOBID"],
+    name: ["SLURM_JOB_NAME"],
+    user: ["SLURM_JOB_USER"],
+  },
+  {
+    system: "pbs",
+    id: ["PBS_JOBID", "PBS_JOB_ID"],
+    name: ["PBS_JOBNAME"],
+    user: ["PBS_O_LOGNAME"],
+  },
+  {
+    system: "lsf",
+    id: ["LSB_JOBID"],
+    name: ["LSB_JOBNAME"],
+    user: ["LSFUSER"],
+  },
+];
+
+function first(
+  env: Record<string, string>,
+  names: string[],
+): [string, string] | undefined {
+  for (const n of names) if (env[n]) return [n, env[n]];
+  return undefined;
+}
+
+/**
+ * Detects the current job from the environment. Outside a batch system the
+ * session id (from /proc/self/stat) is the job id and the name, script name
+ * and user are made up, each with a warning in `warnings`.
+ *
+ * Script name: the script the parent process runs (`bash job.sh`) when there
+ * is one and it is not the batch system's spooled copy of the job script;
+ * else, in a batch job, the job name (SLURM and PBS name a job after its
+ * script unless told otherwise); else the parent's process name.
+ *
+ * @example
+ * const job = await detectJob(Deno.env.toObject());
+ */
+export async function detectJob(
+  env: Record<string, string>,
+): Promise<JobIdentity> {
+  const warnings: string[] = [];
+  const fromBatch: string[] = [];
+  let batch: BatchSystem | null = null;
+  let id: string | undefined;
+  let name: string | undefined;
+  let user: string | undefined;
+  for (const sys of SYSTEMS) {
+    const found = first(env, sys.id);
+    if (!found) continue;
+    batch = sys.system;
+    id = found[1];
+    fromBatch.push(found[0]);
+    const n = first(env, sys.name);
+    if (n) {
+      name = n[1];
+      fromBatch.push(n[0]);
+    }
+    const u = first(env, sys.user);
+    if (u) {
+      user = u[1];
+      fromBatch.push(u[0]);
+    }
+    break;
+  }
+  if (id === undefined) {
+    id = String(sessionId());
+    warnings.push(`JOB_ID unset: Using session id ${id} as JOB_ID`);
+  }
+  if (name === undefined) {
+    name = id;
+    warnings.push(`JOB_NAME unset: Using job id ${id} as JOB_NAME`);
+  }
+  const parentScript = processScript(Deno.ppid);
+  let scriptname: string;
+  if (parentScript && !isSpooledScript(parentScript)) {
+    scriptname = parentScript;
+    if (!batch) {
+      warnings.push(
+        `JOB_SCRIPTNAME unset: Using parent script ${scriptname} as JOB_SCRIPTNAME`,
+      );
+    }
+  } else if (batch) {
+    scriptname = name;
+  } else {
+    scriptname = processName(Deno.ppid) ?? name;
+    warnings.push(
+      `JOB_SCRIPTNAME unset: Using process name ${scriptname} as JOB_SCRIPTNAME`,
+    );
+  }
+  if (user === undefined) {
+    user = await userName(env);
+    warnings.push(`JOB_USER unset: Using username ${user} as JOB_USER`);
+  }
+  return { id, name, scriptname, user, batch, fromBatch, warnings };
+}
+
+/** True for the copy of a job script a batch system runs from its spool. */
+function isSpooledScript(path: string): boolean {
+  return /(^|\/)slurm_script$/.test(path) || path.includes("/mom_priv/") ||
+    path.includes("/.lsbatch/");
+}
+
+/**
+ * The job's directory, `<papiex_output>/<user>/<jobid>/` (with the trailing
+ * slash the collector expects in PAPIEX_OUTPUT). Refuses an id or user that
+ * cannot name a directory.
+ */
+export function jobDir(
+  settings: Pick<Settings, "papiex_output">,
+  job: Pick<JobIdentity, "id" | "user">,
+): string {
+  for (const [what, value] of [["job id", job.id], ["user", job.user]]) {
+    if (!value || value === "." || value === ".." || /[/\0]/.test(value)) {
+      throw new UserError(
+        `${what} ${JSON.stringify(value)} cannot name a directory`,
+      );
+    }
+  }
+  return join(settings.papiex_output, job.user, job.id) + "/";
+}
+
+/**
+ * The current job and its directory, from the environment, without
+ * warnings (submit and stage with no argument use it).
+ */
+export async function currentJob(
+  settings: Pick<Settings, "papiex_output">,
+  env: Record<string, string>,
+): Promise<{ job: JobIdentity; dir: string }> {
+  const job = await detectJob(env);
+  return { job, dir: jobDir(settings, job) };
+}
