@@ -1,24 +1,56 @@
 /**
  * What start needs to know about the process it runs in: session id, the
- * parent process, user and group names. Read from /proc and /etc so that
- * start stays fast; each probe degrades to something sensible when a file
- * is unreadable.
+ * parent process, user and group names. Deno allows reading /proc only
+ * with --allow-all, which epmt does not ask for; without it, /proc files
+ * are read through a `cat` child (about 1 ms each).
  */
 
-/** Fields of /proc/<pid>/stat after the parenthesised command name. */
-function statFields(pid: number | "self"): string[] | undefined {
+const decoder = new TextDecoder();
+
+/** The bytes of a /proc file, or undefined when it cannot be read. */
+export function readProc(path: string): Uint8Array | undefined {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // The command name may hold spaces and parentheses: split after the last.
-    return stat.slice(stat.lastIndexOf(")") + 2).trim().split(" ");
-  } catch {
-    return undefined;
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    // Denied by Deno's permissions (not by the kernel): ask a child.
   }
+  return runQuiet(["/bin/cat", "/usr/bin/cat"], [path]);
 }
 
-/** Our session id (getsid(0)), read from /proc/self/stat. */
+/** Runs the first program that exists; its stdout if it succeeded. */
+function runQuiet(programs: string[], args: string[]): Uint8Array | undefined {
+  for (const program of programs) {
+    try {
+      const out = new Deno.Command(program, {
+        args,
+        // No LD_PRELOAD: a helper must never be collected into the job.
+        clearEnv: true,
+        env: { LC_ALL: "C" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).outputSync();
+      return out.success ? out.stdout : undefined;
+    } catch {
+      // try the next location
+    }
+  }
+  return undefined;
+}
+
+/** Fields of /proc/<pid>/stat after the parenthesised command name. */
+function statFields(pid: number): string[] | undefined {
+  const raw = readProc(`/proc/${pid}/stat`);
+  if (!raw) return undefined;
+  const stat = decoder.decode(raw);
+  // The command name may hold spaces and parentheses: split after the last.
+  return stat.slice(stat.lastIndexOf(")") + 2).trim().split(" ");
+}
+
+/** Our session id (getsid(0)), read from /proc/<our pid>/stat. */
 export function sessionId(): number {
-  const fields = statFields("self");
+  const fields = statFields(Deno.pid);
   // After the name: state, ppid, pgrp, session.
   const sid = Number(fields?.[3]);
   if (!Number.isInteger(sid) || sid <= 0) {
@@ -29,23 +61,17 @@ export function sessionId(): number {
 
 /** The command line of a process, or undefined when it cannot be read. */
 export function processArgv(pid: number): string[] | undefined {
-  try {
-    const raw = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-    const argv = raw.split("\0");
-    if (argv.at(-1) === "") argv.pop();
-    return argv.length ? argv : undefined;
-  } catch {
-    return undefined;
-  }
+  const raw = readProc(`/proc/${pid}/cmdline`);
+  if (!raw) return undefined;
+  const argv = decoder.decode(raw).split("\0");
+  if (argv.at(-1) === "") argv.pop();
+  return argv.length ? argv : undefined;
 }
 
 /** The short name of a process (/proc/<pid>/comm). */
 export function processName(pid: number): string | undefined {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  const raw = readProc(`/proc/${pid}/comm`);
+  return raw ? decoder.decode(raw).trim() || undefined : undefined;
 }
 
 const INTERPRETERS =
@@ -53,8 +79,9 @@ const INTERPRETERS =
 
 /**
  * The script a process runs when it is an interpreter with a script argument
- * (`bash job.sh`, `python3 -u run.py`), as an absolute path; else undefined
- * (for `bash -c '...'` or an interactive shell).
+ * (`bash job.sh`, `python3 -u run.py`); else undefined (for `bash -c '...'`
+ * or an interactive shell). A relative path is made absolute against our
+ * working directory when the file is there, else kept as written.
  */
 export function processScript(pid: number): string | undefined {
   const argv = processArgv(pid);
@@ -66,24 +93,20 @@ export function processScript(pid: number): string | undefined {
     if (arg === "-c" || arg === "-m" || arg === "-e" || arg === "-") {
       return undefined;
     }
-    if (arg === "--") continue;
-    if (arg.startsWith("-") || arg.startsWith("+")) continue;
-    const path = arg.startsWith("/") ? arg : `/proc/${pid}/cwd/${arg}`;
-    try {
-      if (!Deno.statSync(path).isFile) return undefined;
-    } catch {
-      return undefined;
-    }
-    if (arg.startsWith("/")) return arg;
-    try {
-      return `${Deno.readLinkSync(`/proc/${pid}/cwd`)}/${
-        arg.replace(/^\.\//, "")
-      }`;
-    } catch {
-      return arg;
-    }
+    if (arg === "--" || arg.startsWith("-") || arg.startsWith("+")) continue;
+    if (arg.startsWith("/")) return isFile(arg) ? arg : undefined;
+    const here = `${Deno.cwd()}/${arg.replace(/^\.\//, "")}`;
+    return isFile(here) ? here : arg;
   }
   return undefined;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 interface PasswdEntry {
@@ -123,35 +146,20 @@ export async function userName(env: Record<string, string>): Promise<string> {
 }
 
 /**
- * The group names of `user`: when it is the user we run as, our own groups
- * (primary first, then the supplementary ones from /proc/self/status);
- * otherwise (a root prolog working for another user) the primary group from
- * /etc/passwd and the groups /etc/group lists the user in. Unknown group ids
- * are given as numbers.
+ * The group names of `user` (primary first), as `id -Gn` reports them, so
+ * that groups from LDAP or sssd are named too. `self` is true when `user`
+ * is the user we run as (then our own process's groups are given; else,
+ * for a root prolog working for another user, that user's).
  */
 export function groupNames(user: string, self: boolean): string[] {
-  const groups = readLines("/etc/group").map((line) => line.split(":"))
-    .filter((f) => f.length >= 4);
-  const nameOf = (gid: number) =>
-    groups.find((g) => Number(g[2]) === gid)?.[0] ?? String(gid);
-  const gids: number[] = [];
-  if (self) {
-    const gid = Deno.gid();
-    if (gid !== null) gids.push(gid);
-    const line = readLines("/proc/self/status").find((l) =>
-      l.startsWith("Groups:")
-    );
-    for (const g of line?.slice(7).trim().split(/\s+/) ?? []) {
-      if (/^\d+$/.test(g)) gids.push(Number(g));
-    }
-  } else {
-    const entry = passwd().find((p) => p.name === user);
-    if (entry) gids.push(entry.gid);
-    for (const g of groups) {
-      if (g[3].split(",").includes(user)) gids.push(Number(g[2]));
-    }
-  }
-  return [...new Set(gids)].map(nameOf);
+  const out = runQuiet(
+    ["/usr/bin/id", "/bin/id"],
+    self ? ["-Gn"] : ["-Gn", "--", user],
+  );
+  const names = out ? decoder.decode(out).trim().split(/\s+/) : [];
+  if (names.length && names[0]) return [...new Set(names)];
+  const gid = Deno.gid();
+  return gid === null ? [] : [String(gid)];
 }
 
 /** This host's name. */
