@@ -14,14 +14,12 @@ import {
   type PyValue,
 } from "./pickle.ts";
 import { isoFromNaiveLocal, isoLocal } from "./time.ts";
+import { METADATA_FILE } from "./layout.ts";
 
 /** The version of our JSON layout; readers refuse newer ones. */
 export const METADATA_FORMAT_VERSION = 1;
 
-/** File names inside a job directory. */
-export const METADATA_FILE = "job_metadata";
-/** The start record, present from `start` until `stop`. */
-export const START_FILE = "job_metadata.tmp";
+export { METADATA_FILE, START_FILE } from "./layout.ts";
 
 /** One `epmt run` of the job. */
 export interface JobRun {
@@ -179,7 +177,7 @@ export function encodeMetadata(record: StartRecord | JobMetadata): string {
   for (const key of Object.keys(record).sort()) {
     sorted[key] = (record as unknown as Record<string, unknown>)[key];
   }
-  return JSON.stringify(sorted, null, 1) + "\n";
+  return JSON.stringify(sorted, null, 2) + "\n";
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+/**
+ * Which collector `run` and `source` preload, and with which options: our
+ * own libepmt.so (`<prefix>/lib/` in an installation, `<prefix>/native/` in
+ * a checkout), else a real papiex install (`<prefix>/lib/libpapiex.so` and
+ * `libmonitor.so`). install_prefix "" means the epmt program's directory.
+ */
+import { join, resolve } from "node:path";
+import {
+  collectorCandidates,
+  findCollector,
+} from "../cli/collector_version.ts";
+import { programDir } from "../program_dir.ts";
+
+/** A collector found on disk: what to put in LD_PRELOAD, in order. */
+export interface Collector {
+  kind: "epmt" | "papiex";
+  preload: string[];
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The directory the collector is looked for under (absolute). */
+export function collectorPrefix(installPrefix: string): string {
+  return resolve(installPrefix || programDir());
+}
+
+/** The collector under install_prefix, or undefined when there is none. */
+export function findCollectorLibs(
+  installPrefix: string,
+): Collector | undefined {
+  const prefix = collectorPrefix(installPrefix);
+  const ours = findCollector(prefix);
+  if (ours) return { kind: "epmt", preload: [ours] };
+  const papiex = join(prefix, "lib", "libpapiex.so");
+  const monitor = join(prefix, "lib", "libmonitor.so");
+  if (isFile(papiex) && isFile(monitor)) {
+    return { kind: "papiex", preload: [papiex, monitor] };
+  }
+  return undefined;
+}
+
+/** The warning when no collector is found, naming where we looked. */
+export function noCollectorMessage(installPrefix: string): string {
+  const prefix = collectorPrefix(installPrefix);
+  const looked = [
+    ...collectorCandidates(prefix),
+    join(prefix, "lib", "libpapiex.so") + " + libmonitor.so",
+  ];
+  return `no collector library found under ${prefix} (looked for ${
+    looked.join(", ")
+  }); running without collection`;
+}
+
+/**
+ * PAPIEX_OPTIONS for the collector: a set papiex_options is passed
+ * unchanged; unset, ours gets PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV (one
+ * appended file per host) and real papiex PERF_COUNT_SW_CPU_CLOCK.
+ */
+export function papiexOptions(
+  collector: Collector | undefined,
+  setting: string,
+): string {
+  if (setting) return setting;
+  return collector?.kind === "papiex"
+    ? "PERF_COUNT_SW_CPU_CLOCK"
+    : "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV";
+}
+
+/**
+ * LD_PRELOAD with our libraries first and the existing entries kept after
+ * them (without repeating ours).
+ */
+export function mergePreload(
+  ours: string[],
+  existing: string | undefined,
+): string {
+  const rest = (existing ?? "").split(/[:\s]+/).filter((p) =>
+    p && !ours.includes(p)
+  );
+  return [...ours, ...rest].join(":");
+}
+
+/**
+ * The collector environment of a job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job
+ * directory, with its trailing slash) and, when a collector is found,
+ * LD_PRELOAD. Resolves `collector` undefined when none was found.
+ */
+export function collectorEnv(
+  settings: { install_prefix: string; papiex_options: string },
+  dir: string,
+  env: Record<string, string>,
+): { vars: [string, string][]; collector?: Collector } {
+  const collector = findCollectorLibs(settings.install_prefix);
+  const vars: [string, string][] = [
+    ["PAPIEX_OPTIONS", papiexOptions(collector, settings.papiex_options)],
+    ["PAPIEX_OUTPUT", dir],
+  ];
+  if (collector) {
+    vars.push(["LD_PRELOAD", mergePreload(collector.preload, env.LD_PRELOAD)]);
+  }
+  return { vars, collector };
+}

@@ -1,0 +1,78 @@
+/**
+ * The files of a job directory and small file helpers. Kept free of heavy
+ * imports: start, run, stop and source load it on every call.
+ */
+
+/** The finished job's metadata, written by stop. */
+export const METADATA_FILE = "job_metadata";
+/** The start record, present from start until stop. */
+export const START_FILE = "job_metadata.tmp";
+/** One JSON line per `epmt run`, folded into job_metadata by stop. */
+export const RUNS_FILE = "job_runs.tmp";
+
+/** True when `path` exists (any type). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** Where a job stands, judged by the files in its directory. */
+export type JobState = "none" | "started" | "stopped";
+
+/** "stopped" once job_metadata exists, "started" with only the start record. */
+export async function jobState(dir: string): Promise<JobState> {
+  if (await exists(dir + METADATA_FILE)) return "stopped";
+  if (await exists(dir + START_FILE)) return "started";
+  return "none";
+}
+
+/**
+ * Writes `text` to `path` atomically: a temporary file beside it, then a
+ * rename, so readers see the old content or the new, never a part.
+ */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.partial`;
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Writes `text` to `path` only if `path` does not exist yet, atomically
+ * (a temporary file hard-linked into place). Resolves false when another
+ * writer got there first.
+ */
+export async function writeIfAbsent(
+  path: string,
+  text: string,
+): Promise<boolean> {
+  const tmp = `${path}.${Deno.pid}.partial`;
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    await Deno.link(tmp, path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw e;
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** A short reason for a file-system error, for one-line messages. */
+export function fsReason(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.AlreadyExists) return "already exists";
+  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
+  return e instanceof Error ? e.message : String(e);
+}
