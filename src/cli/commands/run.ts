@@ -1,8 +1,152 @@
+import { UsageError } from "../../errors.ts";
+import * as log from "../../log.ts";
+import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
+import {
+  currentJobContext,
+  recordRun,
+  requireStarted,
+  startJob,
+  stopJob,
+} from "../../job/lifecycle.ts";
+import { isoLocal } from "../../job/time.ts";
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
 
-export const usage = "epmt run";
+export const usage = `epmt [-a] run [--] COMMAND [ARGS...]
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("run is not implemented yet"));
+Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
+the job directory and PAPIEX_OPTIONS from the settings. Standard input and
+output pass through untouched; the exit status is the command's own (128+N
+when it dies of signal N). The command line and exit status are recorded for
+the job. With -a: start the job before and stop it after. Without -a the job
+must have been started (epmt start). SIGTERM and SIGHUP are passed on to the
+command; SIGINT and SIGQUIT reach it from the terminal.`;
+
+/** `epmt run` and `epmt -a run`. */
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  const argv = args[0] === "--" ? args.slice(1) : args;
+  if (argv.length === 0) throw new UsageError("run needs a command to run");
+  const auto = ctx.flags.auto;
+  const c = await currentJobContext(ctx.settings, ctx.env, auto);
+  if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
+  if (!ctx.flags.dryRun || !auto) await requireStarted(c);
+
+  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  const env = { ...ctx.env, ...Object.fromEntries(vars) };
+  if (ctx.flags.dryRun) {
+    console.log(
+      `would run: ${vars.map(([k, v]) => `${k}=${v}`).join(" ")} ${
+        argv.join(" ")
+      }`,
+    );
+    return 0;
+  }
+
+  const start = Date.now();
+  const status = await execute(argv, env);
+  await recordRun(c, {
+    argv,
+    exit_status: status,
+    start: isoLocal(start),
+    end: isoLocal(Date.now()),
+  });
+  if (auto) await stopJob(c, ctx.env, false);
+  return status;
+}
+
+/** Linux signal numbers, for the 128+N exit status. */
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
+
+/**
+ * Runs the command with inherited standard streams and resolves its exit
+ * status as a shell reports it: 127 not found, 126 not executable, 128+N
+ * for death by signal N.
+ */
+async function execute(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<number> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env,
+      clearEnv: true,
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      log.error(`cannot run ${argv[0]}: command not found`);
+      return 127;
+    }
+    log.error(
+      `cannot run ${argv[0]}: ${
+        e instanceof Deno.errors.PermissionDenied
+          ? "permission denied"
+          : e instanceof Error
+          ? e.message
+          : e
+      }`,
+    );
+    return 126;
+  }
+  // Like a shell waiting for a foreground job: the terminal's SIGINT and
+  // SIGQUIT reach the command directly, so epmt only outlives them; SIGTERM
+  // and SIGHUP (a batch system ending the job) are passed on.
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", () => {}],
+    ["SIGQUIT", () => {}],
+    ["SIGTERM", () => forward(child, "SIGTERM")],
+    ["SIGHUP", () => forward(child, "SIGHUP")],
+  ];
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  try {
+    const status = await child.status;
+    if (status.signal) return 128 + (SIGNALS[status.signal] ?? 0);
+    return status.code;
+  } finally {
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+  }
+}
+
+function forward(child: Deno.ChildProcess, sig: Deno.Signal): void {
+  try {
+    child.kill(sig);
+  } catch {
+    // already gone
+  }
 }

@@ -1,8 +1,75 @@
+import { UsageError } from "../../errors.ts";
+import * as log from "../../log.ts";
+import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
+import { jobState } from "../../job/layout.ts";
+import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
 
-export const usage = "epmt source";
+export const usage = `epmt source [--shell bash|csh]
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("source is not implemented yet"));
+Prints the environment that makes every program started afterwards collected
+into the current job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job directory) and
+LD_PRELOAD (the collector, then any LD_PRELOAD already set).
+
+  bash, sh, zsh:  export $(epmt source)
+  csh, tcsh:      eval \`epmt source --shell csh\`
+
+Run epmt start first, and unset LD_PRELOAD before epmt stop.`;
+
+const SHELLS: Record<string, "sh" | "csh"> = {
+  bash: "sh",
+  sh: "sh",
+  zsh: "sh",
+  ksh: "sh",
+  dash: "sh",
+  csh: "csh",
+  tcsh: "csh",
+};
+
+/** `epmt source`. */
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  let shell: "sh" | "csh" = "sh";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = a === "--shell"
+      ? args[++i]
+      : a.startsWith("--shell=")
+      ? a.slice(8)
+      : undefined;
+    if (value === undefined) {
+      throw new UsageError(`source: unknown argument ${a}`);
+    }
+    const s = SHELLS[value];
+    if (!s) {
+      throw new UsageError(
+        `source: unknown shell ${value} (use ${
+          Object.keys(SHELLS).join(", ")
+        })`,
+      );
+    }
+    shell = s;
+  }
+  const c = await currentJobContext(ctx.settings, ctx.env, false);
+  if ((await jobState(c.dir)) !== "started") {
+    log.warning(
+      `no started job for job id ${c.job.id} (${c.dir}): run epmt start first, or nothing will be recorded for it`,
+    );
+  }
+  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  console.log(
+    shell === "csh"
+      ? vars.map(([k, v]) => `setenv ${k} ${cshQuote(v)};`).join("\n")
+      : vars.map(([k, v]) => `${k}=${shQuote(v)}`).join(" "),
+  );
+  return 0;
+}
+
+/** Values are printed bare when safe, so `export $(epmt source)` works. */
+function shQuote(v: string): string {
+  return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`;
+}
+
+function cshQuote(v: string): string {
+  return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`;
 }
