@@ -1,8 +1,140 @@
+import { UsageError, UserError } from "../../errors.ts";
+import * as log from "../../log.ts";
+import {
+  exists,
+  fsReason,
+  METADATA_FILE,
+  START_FILE,
+} from "../../job/layout.ts";
+import { currentJobContext } from "../../job/lifecycle.ts";
+import {
+  decodeJobMetadata,
+  decodeStartRecord,
+  DUMP_KEYS,
+} from "../../job/metadata.ts";
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
 
-export const usage = "epmt dump";
+export const usage = `epmt dump [-k KEY] [--json] [DIR | ARCHIVE | FILE ...]
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("dump is not implemented yet"));
+Prints a job's metadata, one key per line, sorted and aligned: from a job
+directory, a staged archive (.tgz, .tar.gz, .tar) or a job_metadata file,
+ours (JSON) or the Python EPMT's (pickle). Without an argument: the current
+job's directory. A job that is started but not stopped shows its start
+record.
+
+  -k KEY   print only the value of KEY (any key of the --json form)
+  --json   print the whole metadata as JSON`;
+
+/** `epmt dump`. */
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  let key: string | undefined;
+  let json = false;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-k" || a === "--key") {
+      key = args[++i];
+      if (key === undefined) throw new UsageError("dump: -k needs a KEY");
+    } else if (a.startsWith("--key=")) key = a.slice(6);
+    else if (a === "--json") json = true;
+    else if (a === "--") paths.push(...args.splice(i + 1));
+    else if (a.startsWith("-") && a !== "-") {
+      throw new UsageError(`dump: unknown option ${a}`);
+    } else paths.push(a);
+  }
+  if (paths.length === 0) {
+    paths.push((await currentJobContext(ctx.settings, ctx.env, false)).dir);
+  }
+  let failed = 0;
+  for (const [i, path] of paths.entries()) {
+    try {
+      const meta = await load(path);
+      if (key !== undefined) {
+        if (!Object.hasOwn(meta, key)) {
+          throw new UserError(
+            `${path}: no key ${key} (keys: ${
+              Object.keys(meta).sort().join(", ")
+            })`,
+          );
+        }
+        console.log(show(meta[key]));
+      } else if (json) {
+        console.log(JSON.stringify(meta, null, 2));
+      } else {
+        if (i > 0) console.log();
+        console.log(table(meta));
+      }
+    } catch (e) {
+      if (!(e instanceof UserError) || paths.length === 1) throw e;
+      log.error(e.message);
+      failed++;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** The metadata of a directory, archive or file, as a plain object. */
+async function load(path: string): Promise<Record<string, unknown>> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    throw new UserError(`${path}: ${fsReason(e)}`);
+  }
+  if (info.isDirectory) {
+    const dir = path.endsWith("/") ? path : path + "/";
+    if (await exists(dir + METADATA_FILE)) {
+      return await loadFile(dir + METADATA_FILE);
+    }
+    if (await exists(dir + START_FILE)) return await loadFile(dir + START_FILE);
+    throw new UserError(`${path}: no ${METADATA_FILE} in this directory`);
+  }
+  if (/\.(tgz|tar\.gz|tar)$/i.test(path)) {
+    // Loaded only here: the archive code is the heavy part of dump.
+    const { readArchiveMember } = await import("../../archive/mod.ts");
+    const bytes = await readArchiveMember(path, METADATA_FILE);
+    if (!bytes) {
+      throw new UserError(`archive ${path} has no ${METADATA_FILE} member`);
+    }
+    return decode(bytes, `${path}:${METADATA_FILE}`);
+  }
+  return await loadFile(path);
+}
+
+async function loadFile(path: string): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new UserError(`${path}: ${fsReason(e)}`);
+  }
+  return decode(bytes, path);
+}
+
+/** A finished job's metadata, or a running job's start record. */
+function decode(bytes: Uint8Array, source: string): Record<string, unknown> {
+  try {
+    return { ...decodeJobMetadata(bytes, source) };
+  } catch (e) {
+    if (!(e instanceof UserError) || !e.message.includes("no stop record")) {
+      throw e;
+    }
+    log.warning(
+      `${source}: the job is not stopped yet; showing its start record`,
+    );
+    return { ...decodeStartRecord(bytes, source) };
+  }
+}
+
+/** The dump keys, `%-24s` aligned as the Python EPMT printed them. */
+function table(meta: Record<string, unknown>): string {
+  const width = Math.max(24, ...DUMP_KEYS.map((k) => k.length + 2));
+  return DUMP_KEYS.map((k) => `${k.padEnd(width)}${show(meta[k])}`).join("\n");
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
 }
