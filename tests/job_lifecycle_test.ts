@@ -461,3 +461,54 @@ Deno.test({
     await box.remove();
   },
 });
+
+Deno.test("run forwards SIGTERM, outlives SIGINT, and records the job either way", async (t) => {
+  const box = await jobBox();
+  /** Starts `epmt -a run sh -c SCRIPT`, resolves once the command runs. */
+  async function started(id: string, script: string) {
+    const ready = join(box.dir, `ready-${id}`);
+    const child = new Deno.Command(LAUNCHER, {
+      args: ["-a", "run", "sh", "-c", `touch '${ready}'; ${script}`],
+      env: { ...box.env, ...slurm(id) },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    for (
+      let i = 0;
+      i < 500 && listDir(box.dir).indexOf(`ready-${id}`) < 0;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert(listDir(box.dir).includes(`ready-${id}`), "the command started");
+    return child;
+  }
+  await t.step(
+    "SIGTERM reaches the command; its status is recorded",
+    async () => {
+      const child = await started(
+        "900",
+        "trap 'exit 7' TERM; while :; do sleep 0.05; done",
+      );
+      child.kill("SIGTERM");
+      const out = await child.output();
+      assertEquals(out.code, 7, new TextDecoder().decode(out.stderr));
+      const m = await metadataOf(join(box.out, "Foo.Bar", "900"));
+      assertEquals(m.job_el_status, 7);
+    },
+  );
+  await t.step(
+    "SIGINT to epmt alone: the command runs to its end",
+    async () => {
+      const child = await started("901", "sleep 0.3; exit 4");
+      child.kill("SIGINT");
+      const out = await child.output();
+      assertEquals(out.code, 4, new TextDecoder().decode(out.stderr));
+      const m = await metadataOf(join(box.out, "Foo.Bar", "901"));
+      assertEquals(m.job_el_status, 4);
+    },
+  );
+  await box.remove();
+});

@@ -241,3 +241,10 @@ Deno.test("isoLocal() writes local time with offset and microseconds", () => {
   );
   assertEquals(Date.parse(iso), ms);
 });
+
+Deno.test("isoLocal() keeps microseconds and never overflows them", () => {
+  const ms = Date.UTC(2024, 0, 2, 3, 4, 5, 999) + 0.9996;
+  const iso = isoLocal(ms);
+  assert(/\.999999[+-]\d\d:\d\d$/.test(iso), iso);
+  assertEquals(Date.parse(iso), Math.floor(ms));
+});

@@ -4,7 +4,7 @@
  * "fake-and-bake" identity from the session id, with one warning per field
  * that had to be made up.
  */
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import type { Settings } from "../settings/mod.ts";
 import { processName, processScript, sessionId, userName } from "./system.ts";
@@ -144,8 +144,8 @@ function isSpooledScript(path: string): boolean {
 }
 
 /**
- * The job's directory, `<papiex_output>/<user>/<jobid>/` (with the trailing
- * slash the collector expects in PAPIEX_OUTPUT). Refuses an id or user that
+ * The job's directory, `<papiex_output>/<user>/<jobid>/`, absolute and with
+ * the trailing slash the collector expects in PAPIEX_OUTPUT. Refuses an id or user that
  * cannot name a directory.
  */
 export function jobDir(
@@ -159,7 +159,8 @@ export function jobDir(
       );
     }
   }
-  return join(settings.papiex_output, job.user, job.id) + "/";
+  // Absolute, so a command that changes directory still writes there.
+  return resolve(settings.papiex_output, job.user, job.id) + "/";
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   type StartRecord,
 } from "./metadata.ts";
 import { groupNames, hostName, userName } from "./system.ts";
-import { isoLocal } from "./time.ts";
+import { isoLocal, nowMs } from "./time.ts";
 
 /** The job a command works on. */
 export interface JobContext {
@@ -122,7 +122,7 @@ async function startRecord(
 ): Promise<StartRecord> {
   const recorded = recordableEnv(env);
   const tags = parseTags(env.EPMT_JOB_TAGS);
-  const now = isoLocal(Date.now());
+  const now = isoLocal(nowMs());
   const me = await userName(env);
   return {
     format_version: METADATA_FORMAT_VERSION,
@@ -244,7 +244,7 @@ export async function stopJob(
     job_el_env_changes_len: Object.keys(changes).length,
     job_el_from_batch: c.job.fromBatch,
     job_el_status: runs.find((r) => r.exit_status !== 0)?.exit_status ?? 0,
-    job_el_stop: isoLocal(Date.now()),
+    job_el_stop: isoLocal(nowMs()),
     job_runs: runs,
   };
   if (dryRun) {

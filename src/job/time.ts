@@ -22,14 +22,19 @@ export function isoOffset(seconds: number): string {
  * isoLocal(Date.now()); // "2026-11-25T21:20:16.879000-05:00"
  */
 export function isoLocal(epochMs: number): string {
-  const d = new Date(epochMs);
-  const us = Math.round((epochMs - Math.floor(epochMs)) * 1000) +
-    d.getMilliseconds() * 1000;
+  const totalUs = Math.floor(epochMs * 1000);
+  const us = ((totalUs % 1000000) + 1000000) % 1000000;
+  const d = new Date(Math.floor(totalUs / 1000));
   return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${
     pad(d.getDate())
   }T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${
     pad(us, 6)
   }${isoOffset(-d.getTimezoneOffset() * 60)}`;
+}
+
+/** Milliseconds since the epoch, with the sub-millisecond part. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /**

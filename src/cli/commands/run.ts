@@ -8,7 +8,7 @@ import {
   startJob,
   stopJob,
 } from "../../job/lifecycle.ts";
-import { isoLocal } from "../../job/time.ts";
+import { isoLocal, nowMs } from "../../job/time.ts";
 import type { Context } from "../context.ts";
 
 export const usage = `epmt [-a] run [--] COMMAND [ARGS...]
@@ -42,13 +42,13 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     return 0;
   }
 
-  const start = Date.now();
+  const start = nowMs();
   const status = await execute(argv, env);
   await recordRun(c, {
     argv,
     exit_status: status,
     start: isoLocal(start),
-    end: isoLocal(Date.now()),
+    end: isoLocal(nowMs()),
   });
   if (auto) await stopJob(c, ctx.env, false);
   return status;
