@@ -37,10 +37,11 @@ Deno.test("check: each problem is one FAIL line with its fix, and exit 1", async
     assertEquals(r.code, 1);
     assertEquals(
       lines(r.stdout).get("collector"),
-      `FAIL  collector            not found (looked for ${prefix}/lib/libepmt.so, ` +
-        `${prefix}/native/libepmt.so); fix: keep lib/libepmt.so beside the ` +
-        `epmt program, or set install_prefix (EPMT_INSTALL_PREFIX) to the ` +
-        `folder holding lib/libepmt.so`,
+      `FAIL  collector            no collector library found under ${prefix} ` +
+        `(looked for ${prefix}/lib/libepmt.so, ${prefix}/native/libepmt.so, ` +
+        `${prefix}/lib/libpapiex.so + libmonitor.so); fix: keep ` +
+        `lib/libepmt.so beside the epmt program, or set install_prefix ` +
+        `(EPMT_INSTALL_PREFIX) to the folder holding lib/libepmt.so`,
     );
   });
 

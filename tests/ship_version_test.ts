@@ -33,6 +33,21 @@ Deno.test("--version names epmt, the collector run would use, and Deno", async (
     assertMatch(lines[2], /^deno \d+\.\d+\.\d+/);
   });
 
+  await t.step("a real papiex install under install_prefix", async () => {
+    const papiex = join(box.dir, "papiex");
+    await Deno.mkdir(join(papiex, "lib"), { recursive: true });
+    for (const lib of ["libpapiex.so", "libmonitor.so"]) {
+      await Deno.writeTextFile(join(papiex, "lib", lib), "");
+    }
+    const r = await epmt(["--version"], {
+      env: { ...env, EPMT_INSTALL_PREFIX: papiex },
+    });
+    assertEquals(
+      r.stdout.split("\n")[1],
+      `collector papiex ${papiex}/lib/libpapiex.so:${papiex}/lib/libmonitor.so`,
+    );
+  });
+
   await t.step("native/ (a checkout) is used when lib/ has none", async () => {
     await fakeLib(join(prefix, "native", "libepmt.so"), "1.2.3");
     const r = await epmt(["-V"], { env });

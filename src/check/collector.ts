@@ -1,70 +1,74 @@
+import { collectorVersion } from "../cli/collector_version.ts";
 import {
-  collectorCandidates,
-  collectorVersion,
-  findCollector,
-} from "../cli/collector_version.ts";
+  type Collector,
+  findCollectorLibs,
+  noCollectorMessage,
+} from "../job/collector.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /**
- * The collector library is where `run` looks for it, carries a version and
- * loads: it is preloaded (collecting nothing, PAPIEX_OPTIONS unset) into
- * /bin/true, and the dynamic loader must neither complain nor change the
- * exit status. Resolves the result and the library found.
+ * The collector `run` would preload (ours, or a real papiex) is there,
+ * carries a version and loads: it is preloaded (collecting nothing,
+ * PAPIEX_OPTIONS unset) into /bin/true, and the dynamic loader must neither
+ * complain nor change the exit status. Resolves the result and the
+ * collector found.
  */
 export async function checkCollector(
   installPrefix: string,
-): Promise<{ result: CheckResult; lib?: string }> {
+): Promise<{ result: CheckResult; collector?: Collector }> {
   const name = "collector";
-  const lib = findCollector(installPrefix);
-  if (!lib) {
+  const collector = findCollectorLibs(installPrefix);
+  if (!collector) {
     return {
       result: fail(
         name,
-        `not found (looked for ${
-          collectorCandidates(installPrefix).join(", ")
-        })`,
+        noCollectorMessage(installPrefix).replace(/; running without.*/, ""),
         "keep lib/libepmt.so beside the epmt program, or set install_prefix " +
           "(EPMT_INSTALL_PREFIX) to the folder holding lib/libepmt.so",
       ),
     };
   }
+  const libs = collector.preload.join(":");
   let version: string | undefined;
   try {
-    version = collectorVersion(lib);
+    version = collector.kind === "epmt"
+      ? collectorVersion(collector.preload[0])
+      : "papiex";
   } catch (e) {
     return {
-      result: fail(name, `${lib} unreadable (${reason(e)})`, "reinstall it"),
-      lib,
+      result: fail(name, `${libs} unreadable (${reason(e)})`, "reinstall it"),
+      collector,
     };
   }
-  const loaded = await preloadInto(lib, "/bin/true");
-  if (loaded) {
+  const problem = await preloadInto(libs, "/bin/true");
+  if (problem) {
     return {
       result: fail(
         name,
-        `${lib} does not load: ${loaded}`,
+        `${libs} does not load: ${problem}`,
         "reinstall the collector built for this system (x86_64 Linux)",
       ),
-      lib,
+      collector,
     };
   }
   return {
-    result: pass(name, `${lib}, version ${version ?? "unknown"}, loads`),
-    lib,
+    result: pass(name, `${libs}, version ${version ?? "unknown"}, loads`),
+    collector,
   };
 }
 
 /**
- * Runs `program` with `lib` preloaded; undefined when it ran as usual,
- * else what went wrong (the loader's own message when it printed one).
+ * Runs `program` with `preload` as LD_PRELOAD; undefined when it ran as
+ * usual, else what went wrong (the loader's own message when it printed
+ * one).
  */
 async function preloadInto(
-  lib: string,
+  preload: string,
   program: string,
 ): Promise<string | undefined> {
   const out = await new Deno.Command(program, {
     clearEnv: true,
-    env: { PATH: "/usr/bin:/bin", LD_PRELOAD: lib },
+    env: { PATH: "/usr/bin:/bin", LD_PRELOAD: preload },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -1,10 +1,7 @@
 import { UserError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import {
-  collectorCandidates,
-  collectorVersion,
-  findCollector,
-} from "./collector_version.ts";
+import { collectorCandidates, collectorVersion } from "./collector_version.ts";
+import { collectorPrefix, findCollectorLibs } from "../job/collector.ts";
 import type { Context } from "./context.ts";
 
 /**
@@ -33,12 +30,16 @@ function collectorLine(ctx: Context): string {
     if (!(e instanceof UserError)) throw e;
     return `collector unknown (${e.message})`;
   }
-  const lib = findCollector(prefix);
-  if (!lib) {
+  const collector = findCollectorLibs(prefix);
+  if (!collector) {
     return `collector not found (looked for ${
-      collectorCandidates(prefix).join(", ")
+      collectorCandidates(collectorPrefix(prefix)).join(", ")
     })`;
   }
+  if (collector.kind === "papiex") {
+    return `collector papiex ${collector.preload.join(":")}`;
+  }
+  const lib = collector.preload[0];
   let version: string | undefined;
   try {
     version = collectorVersion(lib);
