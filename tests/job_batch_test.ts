@@ -136,3 +136,10 @@ Deno.test("jobDir() is <papiex_output>/<user>/<jobid>/ and refuses escapes", asy
     UserError,
   );
 });
+
+Deno.test("detectJob({ scriptname: false }) skips the parent lookup", async () => {
+  const job = await detectJob({ PATH: "/bin" }, { scriptname: false });
+  assertEquals(job.scriptname, job.name);
+  assertEquals(job.warnings.length, 3);
+  assert(!job.warnings.some((w) => w.startsWith("JOB_SCRIPTNAME")));
+});

@@ -75,11 +75,16 @@ function first(
  * else, in a batch job, the job name (SLURM and PBS name a job after its
  * script unless told otherwise); else the parent's process name.
  *
+ * With `scriptname: false` the script name is not looked up (it costs a
+ * look at the parent process) and is left as the job name: enough for
+ * commands that only need the job's directory.
+ *
  * @example
  * const job = await detectJob(Deno.env.toObject());
  */
 export async function detectJob(
   env: Record<string, string>,
+  opts: { scriptname?: boolean } = {},
 ): Promise<JobIdentity> {
   const warnings: string[] = [];
   const fromBatch: string[] = [];
@@ -113,9 +118,12 @@ export async function detectJob(
     name = id;
     warnings.push(`JOB_NAME unset: Using job id ${id} as JOB_NAME`);
   }
-  const parentScript = processScript(Deno.ppid);
+  const lookup = opts.scriptname ?? true;
+  const parentScript = lookup ? processScript(Deno.ppid) : undefined;
   let scriptname: string;
-  if (parentScript && !isSpooledScript(parentScript)) {
+  if (!lookup) {
+    scriptname = name;
+  } else if (parentScript && !isSpooledScript(parentScript)) {
     scriptname = parentScript;
     if (!batch) {
       warnings.push(
@@ -171,6 +179,6 @@ export async function currentJob(
   settings: Pick<Settings, "papiex_output">,
   env: Record<string, string>,
 ): Promise<{ job: JobIdentity; dir: string }> {
-  const job = await detectJob(env);
+  const job = await detectJob(env, { scriptname: false });
   return { job, dir: jobDir(settings, job) };
 }

@@ -38,16 +38,16 @@ export interface JobContext {
 }
 
 /**
- * Finds the current job. With `warn`, each made-up field of a
- * fake-and-bake identity is printed as a WARNING line (start does this);
- * otherwise they are debug output.
+ * Finds the current job. With `warn` (start, -a run), the script name is
+ * looked up and each made-up field of a fake-and-bake identity is printed
+ * as a WARNING line; otherwise they are debug output.
  */
 export async function currentJobContext(
   settings: Settings,
   env: Record<string, string>,
   warn: boolean,
 ): Promise<JobContext> {
-  const job = await detectJob(env);
+  const job = await detectJob(env, { scriptname: warn });
   for (const w of job.warnings) (warn ? log.warning : log.debug)(w);
   return { job, dir: jobDir(settings, job) };
 }
