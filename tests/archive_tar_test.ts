@@ -307,3 +307,39 @@ Deno.test("isArchivePath() knows .tgz, .tar.gz and .tar", () => {
     [true, true, true, true, false, false, false],
   );
 });
+
+Deno.test("extractArchive() never follows a symlink already in the destination", async () => {
+  const dir = await scratch();
+  const outside = join(dir, "outside.txt");
+  await Deno.writeTextFile(outside, "untouched");
+  const dest = join(dir, "dest");
+  await Deno.mkdir(dest);
+  await Deno.symlink(outside, join(dest, "job_metadata"));
+  const archive = join(dir, "a.tgz");
+  await Deno.writeFile(
+    archive,
+    new Uint8Array(gzipSync(tar([{ name: "./job_metadata", body: "evil" }]))),
+  );
+  const e = await assertRejects(() => extractArchive(archive, dest), UserError);
+  assertStringIncludes(e.message, "exists and is not a regular file");
+  assertEquals(await Deno.readTextFile(outside), "untouched");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("extractArchive() lets a repeated member replace the earlier one, as tar does", async () => {
+  const dir = await scratch();
+  const archive = join(dir, "a.tar");
+  await Deno.writeFile(
+    archive,
+    tar([{ name: "./m", body: "first" }, { name: "./m", body: "second" }]),
+  );
+  const dest = join(dir, "dest");
+  await Deno.mkdir(dest);
+  await extractArchive(archive, dest);
+  assertEquals(await Deno.readTextFile(join(dest, "m")), "second");
+  assertEquals(
+    new TextDecoder().decode(await readArchiveMember(archive, "m")),
+    "second",
+  );
+  await Deno.remove(dir, { recursive: true });
+});

@@ -52,7 +52,10 @@ export async function createArchive(
   const partial = `${out}.partial-${Deno.pid}`;
   try {
     await pipeline(
-      Readable.from(tarStream(baseDir, paths, members)),
+      Readable.from(tarStream(baseDir, paths, members), {
+        objectMode: false,
+        highWaterMark: CHUNK,
+      }),
       createGzip(),
       createWriteStream(partial, { flags: "wx", mode: 0o644 }),
     );
@@ -65,54 +68,78 @@ export async function createArchive(
   return members;
 }
 
+/** Output is handed to gzip in chunks of about this size. */
+const CHUNK = 1 << 20;
+
+/** Collects small pieces into large chunks: one stream write per MiB. */
+class Packer {
+  #parts: Uint8Array[] = [];
+  size = 0;
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#parts.push(bytes);
+    this.size += bytes.length;
+  }
+  take(): Uint8Array {
+    const out = concat(this.#parts);
+    this.#parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
 async function* tarStream(
   baseDir: string,
   files: string[],
   members: ArchiveMember[],
 ): AsyncGenerator<Uint8Array> {
+  const out = new Packer();
   for (const rel of files) {
     const path = join(baseDir, rel);
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path);
+      file = Deno.openSync(path);
     } catch (e) {
       throw new UserError(`cannot archive ${path}: ${why(e)}`);
     }
     try {
-      const info = await file.stat();
+      const info = file.statSync();
       if (!info.isFile) {
         throw new UserError(`cannot archive ${path}: not a file`);
       }
-      yield* headers(`./${rel}`, info);
+      for (const h of headers(`./${rel}`, info)) out.push(h);
       const hash = createHash("sha256");
       let written = 0;
-      const buf = new Uint8Array(256 * 1024);
+      // Small files (nearly all collector files) are read in one go; big
+      // ones stream through in CHUNK pieces.
+      const buf = new Uint8Array(Math.min(info.size + 1, CHUNK));
       for (;;) {
-        const n = await file.read(buf);
-        if (n === null) break;
-        if (written + n > info.size) break;
+        const n = file.readSync(buf);
+        if (n === null || n === 0) break;
+        if (written + n > info.size) {
+          written += n;
+          break;
+        }
         const piece = buf.slice(0, n);
         hash.update(piece);
         written += n;
-        yield piece;
+        out.push(piece);
+        if (out.size >= CHUNK) yield out.take();
       }
       if (written !== info.size) {
         throw new UserError(
           `cannot archive ${path}: it changed size while being archived`,
         );
       }
-      const pad = (BLOCK - (info.size % BLOCK)) % BLOCK;
-      if (pad) yield new Uint8Array(pad);
-      members.push({
-        path: rel,
-        size: info.size,
-        sha256: hash.digest("hex"),
-      });
+      out.push(new Uint8Array((BLOCK - (info.size % BLOCK)) % BLOCK));
+      members.push({ path: rel, size: info.size, sha256: hash.digest("hex") });
     } finally {
       file.close();
     }
+    if (out.size >= CHUNK) yield out.take();
   }
-  yield new Uint8Array(2 * BLOCK); // end of archive
+  out.push(new Uint8Array(2 * BLOCK)); // end of archive
+  yield out.take();
 }
 
 /** The header (with a pax header first when name or size do not fit). */

@@ -59,21 +59,7 @@ export async function extractArchive(
       return;
     }
     await ensureDir(dirname(target));
-    try {
-      if ((await Deno.lstat(target)).isSymlink) {
-        throw new UserError(
-          `archive ${archive}: member ${m.path}: target is a symlink`,
-        );
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    const file = await Deno.open(target, {
-      write: true,
-      create: true,
-      truncate: true,
-      mode: 0o644,
-    });
+    const file = await createFile(target, archive, m.path);
     const hash = createHash("sha256");
     try {
       for await (const piece of body) {
@@ -87,6 +73,32 @@ export async function extractArchive(
     members.push({ path: m.path, size: m.size, sha256: hash.digest("hex") });
   });
   return members;
+}
+
+/**
+ * Creates a new file (O_EXCL: an existing symlink is never followed). A
+ * regular file of the same name (a member repeated in the archive) is
+ * replaced, as tar does; anything else there is refused.
+ */
+async function createFile(
+  target: string,
+  archive: string,
+  member: string,
+): Promise<Deno.FsFile> {
+  const open = () =>
+    Deno.open(target, { write: true, createNew: true, mode: 0o644 });
+  try {
+    return await open();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+  if (!(await Deno.lstat(target)).isFile) {
+    throw new UserError(
+      `archive ${archive}: member ${member}: ${target} exists and is not a regular file`,
+    );
+  }
+  await Deno.remove(target);
+  return await open();
 }
 
 /**
