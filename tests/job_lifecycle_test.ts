@@ -464,11 +464,20 @@ Deno.test({
 
 Deno.test("run forwards SIGTERM, outlives SIGINT, and records the job either way", async (t) => {
   const box = await jobBox();
-  /** Starts `epmt -a run sh -c SCRIPT`, resolves once the command runs. */
+  /**
+   * Starts `epmt -a run sh -c SCRIPT`; resolves once the script has reached
+   * READY (where it touches a marker file, after setting up its traps).
+   */
   async function started(id: string, script: string) {
     const ready = join(box.dir, `ready-${id}`);
     const child = new Deno.Command(LAUNCHER, {
-      args: ["-a", "run", "sh", "-c", `touch '${ready}'; ${script}`],
+      args: [
+        "-a",
+        "run",
+        "sh",
+        "-c",
+        script.replace("READY", `touch '${ready}'`),
+      ],
       env: { ...box.env, ...slurm(id) },
       clearEnv: true,
       stdin: "null",
@@ -490,7 +499,7 @@ Deno.test("run forwards SIGTERM, outlives SIGINT, and records the job either way
     async () => {
       const child = await started(
         "900",
-        "trap 'exit 7' TERM; while :; do sleep 0.05; done",
+        "trap 'exit 7' TERM; READY; while :; do sleep 0.05; done",
       );
       child.kill("SIGTERM");
       const out = await child.output();
@@ -502,7 +511,7 @@ Deno.test("run forwards SIGTERM, outlives SIGINT, and records the job either way
   await t.step(
     "SIGINT to epmt alone: the command runs to its end",
     async () => {
-      const child = await started("901", "sleep 0.3; exit 4");
+      const child = await started("901", "READY; sleep 0.3; exit 4");
       child.kill("SIGINT");
       const out = await child.output();
       assertEquals(out.code, 4, new TextDecoder().decode(out.stderr));

@@ -98,43 +98,48 @@ async function execute(
   argv: string[],
   env: Record<string, string>,
 ): Promise<number> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env,
-      clearEnv: true,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      log.error(`cannot run ${argv[0]}: command not found`);
-      return 127;
-    }
-    log.error(
-      `cannot run ${argv[0]}: ${
-        e instanceof Deno.errors.PermissionDenied
-          ? "permission denied"
-          : e instanceof Error
-          ? e.message
-          : e
-      }`,
-    );
-    return 126;
-  }
   // Like a shell waiting for a foreground job: the terminal's SIGINT and
   // SIGQUIT reach the command directly, so epmt only outlives them; SIGTERM
-  // and SIGHUP (a batch system ending the job) are passed on.
+  // and SIGHUP (a batch system ending the job) are passed on. Installed
+  // before the spawn, so a signal arriving meanwhile is passed on too.
+  let child: Deno.ChildProcess | undefined;
+  const pending: Deno.Signal[] = [];
+  const pass = (sig: Deno.Signal) => () =>
+    child ? forward(child, sig) : pending.push(sig);
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGINT", () => {}],
     ["SIGQUIT", () => {}],
-    ["SIGTERM", () => forward(child, "SIGTERM")],
-    ["SIGHUP", () => forward(child, "SIGHUP")],
+    ["SIGTERM", pass("SIGTERM")],
+    ["SIGHUP", pass("SIGHUP")],
   ];
   for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
   try {
+    try {
+      child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        env,
+        clearEnv: true,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        log.error(`cannot run ${argv[0]}: command not found`);
+        return 127;
+      }
+      log.error(
+        `cannot run ${argv[0]}: ${
+          e instanceof Deno.errors.PermissionDenied
+            ? "permission denied"
+            : e instanceof Error
+            ? e.message
+            : e
+        }`,
+      );
+      return 126;
+    }
+    for (const sig of pending) forward(child, sig);
     const status = await child.status;
     if (status.signal) return 128 + (SIGNALS[status.signal] ?? 0);
     return status.code;
