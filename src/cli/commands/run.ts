@@ -11,21 +11,27 @@ import {
 import { isoLocal, nowMs } from "../../job/time.ts";
 import type { Context } from "../context.ts";
 
-export const usage = `epmt [-a] run [--] COMMAND [ARGS...]
+export const usage = `epmt [-a] run [-a] [--] COMMAND [ARGS...]
 
 Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
 the job directory and PAPIEX_OPTIONS from the settings. Standard input and
 output pass through untouched; the exit status is the command's own (128+N
 when it dies of signal N). The command line and exit status are recorded for
 the job. With -a: start the job before and stop it after. Without -a the job
-must have been started (epmt start). SIGTERM and SIGHUP are passed on to the
+must have been started (epmt start). -a may also follow run, as the Python
+EPMT allowed. SIGTERM and SIGHUP are passed on to the
 command; SIGINT and SIGQUIT reach it from the terminal.`;
 
 /** `epmt run` and `epmt -a run`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const argv = args[0] === "--" ? args.slice(1) : args;
+  let argv = args;
+  let auto = ctx.flags.auto;
+  if (argv[0] === "-a" || argv[0] === "--auto") {
+    auto = true;
+    argv = argv.slice(1);
+  }
+  if (argv[0] === "--") argv = argv.slice(1);
   if (argv.length === 0) throw new UsageError("run needs a command to run");
-  const auto = ctx.flags.auto;
   const c = await currentJobContext(ctx.settings, ctx.env, auto);
   if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
   if (!ctx.flags.dryRun || !auto) await requireStarted(c);
