@@ -203,6 +203,12 @@ Deno.test("-a run passes the command's exit status and streams through", async (
       }
     });
   }
+  await t.step("run -a (the Python EPMT's order) is -a run", async () => {
+    const r = await box.epmt(["run", "-a", "sh", "-c", "exit 6"], slurm("199"));
+    assertEquals(r.code, 6, r.stderr);
+    const m = await metadataOf(join(box.out, "Foo.Bar", "199"));
+    assertEquals(m.job_el_status, 6);
+  });
   await t.step(
     "stdin to stdout byte for byte, and -- before the command",
     async () => {
