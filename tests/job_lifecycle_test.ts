@@ -527,3 +527,35 @@ Deno.test("run forwards SIGTERM, outlives SIGINT, and records the job either way
   );
   await box.remove();
 });
+
+const TCSH = ["/usr/bin/tcsh", "/bin/tcsh", "/bin/csh"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+Deno.test({
+  name: "csh: eval `epmt source --shell csh` collects into the job",
+  ignore: TCSH === undefined,
+  fn: async () => {
+    const box = await jobBox();
+    const prefix = await fakePrefix(join(box.dir, "ours"), ["libepmt.so"]);
+    const env = { ...slurm("700"), EPMT_INSTALL_PREFIX: prefix };
+    const script = [
+      `"${LAUNCHER}" start`,
+      `eval \`"${LAUNCHER}" source --shell csh\``,
+      `printenv PAPIEX_OUTPUT`,
+      `printenv PAPIEX_OPTIONS`,
+      `unsetenv LD_PRELOAD`,
+      `"${LAUNCHER}" stop`,
+    ].join("\n");
+    const r = await box.run(TCSH!, ["-f", "-c", script], env);
+    assertEquals(r.code, 0, r.stderr);
+    const jobdir = join(box.out, "Foo.Bar", "700") + "/";
+    assertEquals(r.stdout, `${jobdir}\nPERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV\n`);
+    assertEquals(listDir(jobdir), ["job_metadata"]);
+    await box.remove();
+  },
+});

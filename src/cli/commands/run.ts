@@ -17,10 +17,10 @@ Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
 the job directory and PAPIEX_OPTIONS from the settings. Standard input and
 output pass through untouched; the exit status is the command's own (128+N
 when it dies of signal N). The command line and exit status are recorded for
-the job. With -a: start the job before and stop it after. Without -a the job
-must have been started (epmt start). -a may also follow run, as the Python
-EPMT allowed. SIGTERM and SIGHUP are passed on to the
-command; SIGINT and SIGQUIT reach it from the terminal.`;
+the job. With -a (before or, as the Python EPMT allowed, after run): start
+the job before and stop it after; without it the job must have been started
+(epmt start). SIGTERM and SIGHUP are passed on to the command; SIGINT and
+SIGQUIT reach it from the terminal.`;
 
 /** `epmt run` and `epmt -a run`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
