@@ -1,0 +1,367 @@
+/**
+ * The Store on PostgreSQL (npm postgres), for sites sharing one database.
+ * Processes go in with COPY ... FROM STDIN inside the job's transaction; a
+ * concurrent submit of the same job waits on the jobs primary key and then
+ * fails cleanly, so no job is ever stored twice or in part.
+ */
+import postgres from "postgres";
+import type { DbParams } from "../settings/mod.ts";
+import { UserError } from "../errors.ts";
+import { JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
+import {
+  createStatements,
+  dropStatements,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+} from "./schema.ts";
+import {
+  DuplicateJobError,
+  type JobRow,
+  type ProcessRows,
+  type Queryable,
+  type Row,
+  type SqlValue,
+  type Store,
+} from "./store.ts";
+import { copyField } from "./copy_text.ts";
+
+type Sql = postgres.Sql;
+type TxSql = postgres.TransactionSql;
+
+/** Serialises schema changes between concurrent epmt processes. */
+const SCHEMA_LOCK = 0x65706d74; // "epmt"
+/** How long to wait for the server to answer at all. */
+const CONNECT_TIMEOUT_S = 10;
+/** Bytes of COPY text sent per write. */
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * Connects to the database in `params` and checks the schema (creating it
+ * in an empty database). Connection failures become one UserError naming
+ * host, port, database and user, never the password.
+ */
+export async function openPostgres(params: DbParams): Promise<PostgresStore> {
+  const sql = postgres({
+    host: params.host,
+    port: params.port,
+    database: params.dbname,
+    username: params.user,
+    password: params.password,
+    max: 1,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: "epmt" },
+    types: {
+      // Integers as numbers (exact to 2^53), JSON as text: as on SQLite.
+      int8: {
+        to: 20,
+        from: [20, 1700],
+        serialize: (x: number) => String(x),
+        parse: (x: string) => Number(x),
+      },
+      jsontext: {
+        to: 3802,
+        from: [114, 3802],
+        serialize: (x: string) => x,
+        parse: (x: string) => x,
+      },
+    },
+  });
+  const store = new PostgresStore(sql, params);
+  try {
+    await store.ensureSchema();
+  } catch (e) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    throw store.explain(e);
+  }
+  return store;
+}
+
+/** Numbers `?` placeholders as $1, $2, ... outside quoted text. */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  let out = "";
+  let quote = "";
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = "";
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === "?") {
+      out += `$${++n}`;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+function pgError(e: unknown): { code?: string; message: string } {
+  const err = e as { code?: string; message?: string };
+  return { code: err?.code, message: err?.message ?? String(e) };
+}
+
+class PgQueryable implements Queryable {
+  #sql: Sql | TxSql;
+  constructor(sql: Sql | TxSql) {
+    this.#sql = sql;
+  }
+  async query<T = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T[]> {
+    const rows = await this.#sql.unsafe(
+      numberPlaceholders(sql),
+      params as SqlValue[],
+    );
+    return [...rows] as T[];
+  }
+  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const r = await this.#sql.unsafe(
+      numberPlaceholders(sql),
+      params as SqlValue[],
+    );
+    return r.count;
+  }
+}
+
+/** The Store on one PostgreSQL database (see openPostgres). */
+export class PostgresStore implements Store {
+  readonly provider = "postgres" as const;
+  readonly description: string;
+  #sql: Sql;
+  #q: PgQueryable;
+  #password: string;
+
+  constructor(sql: Sql, params: DbParams) {
+    this.#sql = sql;
+    this.#q = new PgQueryable(sql);
+    this.#password = params.password;
+    this.description =
+      `PostgreSQL database ${params.dbname} at ${params.host}:${params.port} as user ${params.user}`;
+  }
+
+  /** A connection or server error as one UserError line, password-free. */
+  explain(e: unknown): Error {
+    if (e instanceof UserError) return e;
+    const { code, message } = pgError(e);
+    let text = message;
+    if (this.#password) text = text.split(this.#password).join("****");
+    const connecting = code === undefined || /^(08|28|3D|57P0)/.test(code) ||
+      /^E[A-Z]+$/.test(code) || code === "CONNECT_TIMEOUT" ||
+      code === "CONNECTION_CLOSED" || code === "CONNECTION_DESTROYED";
+    return new UserError(
+      connecting
+        ? `cannot connect to ${this.description}: ${text}`
+        : `${this.description}: ${text}`,
+    );
+  }
+
+  query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.#q.query<T>(sql, params);
+  }
+
+  execute(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.#q.execute(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return await this.#sql.begin((tx) => fn(new PgQueryable(tx))) as T;
+  }
+
+  async hasJob(jobid: string): Promise<boolean> {
+    try {
+      const rows = await this.#sql`SELECT 1 FROM jobs WHERE jobid = ${jobid}`;
+      return rows.length > 0;
+    } catch (e) {
+      throw this.explain(e);
+    }
+  }
+
+  /**
+   * A plain query under a deadline: postgres.js keeps reconnecting when a
+   * server closes the connection during start-up, and sql.begin keeps
+   * retrying an unreachable host.
+   */
+  async #firstContact(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new Error(
+          `no answer from the server within ${CONNECT_TIMEOUT_S} s`,
+        ) as Error & { code: string };
+        e.code = "CONNECT_TIMEOUT";
+        reject(e);
+      }, CONNECT_TIMEOUT_S * 1000);
+    });
+    try {
+      await Promise.race([this.#sql`SELECT 1`, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Creates the schema in an empty database, or checks its version. */
+  async ensureSchema(): Promise<void> {
+    await this.#firstContact();
+    await this.#sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;
+      const [{ exists }] = await tx<{ exists: string | null }[]>`
+        SELECT to_regclass('schema_version')::text AS exists`;
+      if (exists === null) {
+        for (const s of createStatements("postgres")) await tx.unsafe(s);
+        return;
+      }
+      const [row] = await tx<{ version: number }[]>`
+        SELECT version FROM schema_version`;
+      const version = row?.version ?? 0;
+      if (version > SCHEMA_VERSION) {
+        throw new UserError(
+          `${this.description} has schema version ${version}, newer than ` +
+            `this epmt understands (${SCHEMA_VERSION}): upgrade epmt`,
+        );
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        for (const s of MIGRATIONS[v]("postgres")) await tx.unsafe(s);
+      }
+      if (version < SCHEMA_VERSION) {
+        await tx`UPDATE schema_version SET version = ${SCHEMA_VERSION}`;
+      }
+    });
+  }
+
+  async resetSchema(): Promise<void> {
+    try {
+      await this.#sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;
+        for (const s of dropStatements()) await tx.unsafe(s);
+        for (const s of createStatements("postgres")) await tx.unsafe(s);
+      });
+    } catch (e) {
+      throw this.explain(e);
+    }
+  }
+
+  async insertJob(
+    job: JobRow,
+    processes: ProcessRows,
+    progress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    const jobid = String(job.jobid);
+    try {
+      await this.#sql.begin(async (tx) => {
+        await this.#insertJobRow(tx, job);
+        await this.#copyProcesses(tx, jobid, processes, progress);
+      });
+    } catch (e) {
+      if (pgError(e).code === "23505" && /jobs_pkey/.test(pgError(e).message)) {
+        throw new DuplicateJobError(jobid, this.description);
+      }
+      if (e instanceof UserError) throw e;
+      const err = this.explain(e);
+      throw new UserError(
+        err.message.replace(
+          `${this.description}: `,
+          `${this.description}: storing job ${jobid} failed: `,
+        ),
+      );
+    }
+  }
+
+  async #insertJobRow(tx: TxSql, job: JobRow): Promise<void> {
+    const names = JOB_COLUMNS.map((c) => c.name);
+    const values = names.map((n) => job[n] ?? null);
+    await tx.unsafe(
+      `INSERT INTO jobs (${names.join(", ")}) VALUES (${
+        JOB_COLUMNS.map((c, i) => `$${i + 1}${c.type === "json" ? "::jsonb" : ""}`)
+          .join(", ")
+      })`,
+      values,
+    );
+    const now = job.loaded_us ?? null;
+    await tx`INSERT INTO users (name, first_seen_us)
+      VALUES (${String(job.username ?? "")}, ${now}) ON CONFLICT DO NOTHING`;
+    const hosts = (JSON.parse(String(job.hosts ?? "[]")) as string[]).sort();
+    for (const h of hosts) {
+      await tx`INSERT INTO hosts (name, first_seen_us)
+        VALUES (${h}, ${now}) ON CONFLICT DO NOTHING`;
+    }
+  }
+
+  /**
+   * Streams the rows with COPY, then counts them back in the same
+   * transaction. postgres.js 3.4.9 loses a server error that arrives after
+   * the stream's end (porsager/postgres#1173): the stream then never
+   * finishes, but the count fails on the aborted transaction, so the job is
+   * rolled back either way and never reported stored when it is not.
+   */
+  async #copyProcesses(
+    tx: TxSql,
+    jobid: string,
+    rows: ProcessRows,
+    progress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const names = PROCESS_COLUMNS.map((c) => c.name).join(", ");
+    const writable = await tx.unsafe(`COPY processes (${names}) FROM STDIN`)
+      .writable();
+    let failure: Error | undefined;
+    const failed = new Promise<void>((resolve) => {
+      writable.on("error", (e) => {
+        failure = e;
+        resolve();
+      });
+    });
+    // _final runs when end() has flushed everything and CopyDone is sent;
+    // only then may the next query go out.
+    const ended = new Promise<void>((resolve) => {
+      const original = writable._final!.bind(writable);
+      writable._final = (callback) => {
+        original(callback);
+        resolve();
+      };
+    });
+    const width = PROCESS_COLUMNS.length;
+    const values: SqlValue[] = new Array(width);
+    let chunk = "";
+    for (let i = 0; i < rows.length && !failure; i++) {
+      rows.fill(i, values, 0);
+      let line = copyField(values[0]);
+      for (let k = 1; k < width; k++) line += "\t" + copyField(values[k]);
+      chunk += line + "\n";
+      if (chunk.length >= COPY_CHUNK) {
+        if (!writable.write(chunk)) {
+          await Promise.race([
+            new Promise((resolve) => writable.once("drain", resolve)),
+            failed,
+          ]);
+        }
+        chunk = "";
+        progress?.(i, rows.length);
+      }
+    }
+    if (!failure) writable.end(chunk);
+    await Promise.race([ended, failed]);
+    if (failure) throw failure;
+    let stored: number;
+    try {
+      [{ n: stored }] = await tx<{ n: number }[]>`
+        SELECT count(*) AS n FROM processes WHERE jobid = ${jobid}`;
+    } catch (e) {
+      if (pgError(e).code === "25P02") {
+        throw new Error(
+          "the server refused the process rows (COPY failed; its log has the reason)",
+        );
+      }
+      throw e;
+    }
+    if (stored !== rows.length) {
+      throw new Error(`${stored} of ${rows.length} process rows arrived`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A fresh PostgreSQL database per test on the real server (127.0.0.1:5432,
+ * trust auth), uniquely named so parallel runs never collide, dropped after.
+ */
+import postgres from "postgres";
+
+/** Where the test server is; EPMT_TEST_PG_* override for other machines. */
+export const PG_HOST = Deno.env.get("EPMT_TEST_PG_HOST") ?? "127.0.0.1";
+export const PG_PORT = Number(Deno.env.get("EPMT_TEST_PG_PORT") ?? 5432);
+export const PG_USER = Deno.env.get("EPMT_TEST_PG_USER") ?? "postgres";
+
+/** A scratch database: its name, the EPMT_DB_* env for it, and cleanup. */
+export interface TestDb {
+  name: string;
+  env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+function admin(): postgres.Sql {
+  return postgres({
+    host: PG_HOST,
+    port: PG_PORT,
+    username: PG_USER,
+    database: "postgres",
+    max: 1,
+    onnotice: () => {},
+    fetch_types: false,
+  });
+}
+
+/** Creates `epmt_test_<pid>_<random>`; call drop() when done. */
+export async function createTestDb(): Promise<TestDb> {
+  const name = `epmt_test_${Deno.pid}_${
+    crypto.randomUUID().replaceAll("-", "").slice(0, 12)
+  }`;
+  const sql = admin();
+  try {
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await sql.end();
+  }
+  return {
+    name,
+    env: {
+      EPMT_DB_PROVIDER: "postgres",
+      EPMT_DB_HOST: PG_HOST,
+      EPMT_DB_PORT: String(PG_PORT),
+      EPMT_DB_USER: PG_USER,
+      EPMT_DB_PASSWORD: "",
+      EPMT_DB_DBNAME: name,
+    },
+    async drop() {
+      const sql = admin();
+      try {
+        await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await sql.end();
+      }
+    },
+  };
+}
