@@ -1,0 +1,147 @@
+/**
+ * The job row: metadata, and the sums over the job's processes. Metrics are
+ * added up over processes except starttime, processor and num_threads
+ * (snapshots that mean nothing summed); proc_sums.num_threads is the number
+ * of threads, and rssmax_peak the largest rssmax of any process.
+ */
+import { STANDARD_METRICS } from "../db/columns.ts";
+import type { JobRow } from "../db/store.ts";
+import { threadColumns } from "./header.ts";
+import type { ReadJob } from "./job_dir.ts";
+import {
+  F_END,
+  F_METRICS,
+  F_NUMTIDS,
+  F_START,
+  STRIDE,
+} from "./process_table.ts";
+
+/** Processes this far outside the job's start/stop are warned about. */
+export const WINDOW_SLACK_US = 1_000_000;
+
+const NOT_SUMMED = new Set(["starttime", "processor", "num_threads"]);
+const RSSMAX = F_METRICS + STANDARD_METRICS.indexOf("rssmax");
+
+/** The job row and the warnings found while making it. */
+export interface JobSummary {
+  row: JobRow;
+  numProcs: number;
+  numThreads: number;
+  warnings: string[];
+}
+
+/**
+ * Sums a read job into its row. `source` is what was submitted (directory
+ * or archive), `nowUs` the load time.
+ */
+export function summarize(
+  job: ReadJob,
+  source: string,
+  nowUs: number,
+): JobSummary {
+  const { info, table } = job;
+  const n = table.length;
+  const sums = new Float64Array(STRIDE);
+  const seen = new Uint8Array(STRIDE);
+  const extras = new Float64Array(table.extraNames.length);
+  let threads = 0;
+  let cpu = 0;
+  let rssPeak = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  let outside = 0;
+  let example = -1;
+  const lo = info.startUs === null ? -Infinity : info.startUs - WINDOW_SLACK_US;
+  const hi = info.endUs === null ? Infinity : info.endUs + WINDOW_SLACK_US;
+  const hosts = new Set<string>();
+  const tagTexts = new Set<string>();
+  for (let r = 0; r < n; r++) {
+    const ch = table.chunk(r);
+    const b = table.base(r);
+    for (let f = F_METRICS; f < STRIDE; f++) {
+      const v = ch[b + f];
+      if (v === v) {
+        sums[f] += v;
+        seen[f] = 1;
+      }
+    }
+    for (let s = 0; s < extras.length; s++) {
+      const v = table.getExtra(r, s);
+      if (v === v) extras[s] += v;
+    }
+    threads += ch[b + F_NUMTIDS];
+    const c = table.cpuTime(r);
+    if (c === c) cpu += c;
+    if (ch[b + RSSMAX] > rssPeak) rssPeak = ch[b + RSSMAX];
+    const start = ch[b + F_START];
+    const end = ch[b + F_END];
+    if (start < first) first = start;
+    if (end > last) last = end;
+    if (start < lo || end > hi) {
+      if (outside++ === 0) example = r;
+    }
+    hosts.add(table.hosts[r]);
+    const tags = table.tagsJson(table.tags[r]);
+    if (tags !== null) tagTexts.add(tags);
+  }
+
+  const procSums: Record<string, number> = {};
+  STANDARD_METRICS.forEach((name, s) => {
+    if (seen[F_METRICS + s] && !NOT_SUMMED.has(name)) {
+      procSums[name] = sums[F_METRICS + s];
+    }
+  });
+  table.extraNames.forEach((name, s) => procSums[name] = extras[s]);
+  procSums.cpu_time = cpu;
+  procSums.rssmax_peak = rssPeak;
+  procSums.num_procs = n;
+  procSums.num_threads = threads;
+
+  const warnings: string[] = [];
+  if (outside > 0) {
+    const o = table.origin(example);
+    warnings.push(
+      `job ${info.jobid}: ${outside} process${
+        outside > 1 ? "es" : ""
+      } outside the job's start/stop window (kept), first at ${o.file}:${o.line}`,
+    );
+  }
+  if (n === 0) {
+    warnings.push(`job ${info.jobid}: no collector files; loading the job without processes`);
+  }
+
+  const startUs = info.startUs ?? (n ? first : null);
+  const endUs = info.endUs ?? (n ? last : null);
+  const hostList = [...hosts].sort();
+  if (hostList.length === 0 && info.hostname) hostList.push(info.hostname);
+  const row: JobRow = {
+    jobid: info.jobid,
+    jobname: info.jobname,
+    username: info.username,
+    hosts: JSON.stringify(hostList),
+    start_us: startUs,
+    end_us: endUs,
+    duration_us: startUs !== null && endUs !== null ? endUs - startUs : null,
+    submit_us: info.submitUs,
+    exitcode: info.exitcode,
+    exp_name: info.expName,
+    exp_component: info.expComponent,
+    exp_oname: info.expOname,
+    tags: JSON.stringify(info.tags),
+    env: JSON.stringify(info.env),
+    env_changes: JSON.stringify(info.envChanges),
+    metadata: JSON.stringify(info.metadata),
+    num_procs: n,
+    num_threads: threads,
+    cpu_time: cpu,
+    proc_sums: JSON.stringify(procSums),
+    proc_tags: "[" + [...tagTexts].sort().join(",") + "]",
+    proc_start_us: n ? first : null,
+    proc_end_us: n ? last : null,
+    thread_columns: JSON.stringify(threadColumns(table)),
+    annotations: "{}",
+    source,
+    loaded_us: nowUs,
+  };
+  return { row, numProcs: n, numThreads: threads, warnings };
+}

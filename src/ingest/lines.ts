@@ -1,0 +1,76 @@
+/**
+ * Reading collector files line by line without holding them whole: a
+ * reusable 1 MiB buffer, UTF-8 decoded as a stream. Small per-process files
+ * take one read.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { UserError } from "../errors.ts";
+
+const BUFFER = new Uint8Array(1 << 20);
+const decoder = new TextDecoder();
+
+/** A problem in an input file, named by file and 1-based line. */
+export class ParseError extends UserError {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, reason: string) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = "ParseError";
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/**
+ * Calls `fn` with each line of the file at `path` (without its newline)
+ * and its 1-based number. A last line without a newline is still a line.
+ * `name` is how messages call the file.
+ */
+export function forEachLine(
+  path: string,
+  name: string,
+  fn: (line: string, lineNo: number) => void,
+): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
+  }
+  let lineNo = 0;
+  try {
+    let carry = "";
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, BUFFER, 0, BUFFER.length, null);
+      } catch (e) {
+        throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
+      }
+      if (n === 0) break;
+      const text = carry + decoder.decode(BUFFER.subarray(0, n), {
+        stream: true,
+      });
+      let from = 0;
+      for (;;) {
+        const nl = text.indexOf("\n", from);
+        if (nl < 0) break;
+        fn(text.slice(from, nl), ++lineNo);
+        from = nl + 1;
+      }
+      carry = from === 0 ? text : text.slice(from);
+    }
+    const last = carry + decoder.decode();
+    if (last !== "") fn(last, ++lineNo);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A copy of `s` that does not keep the (possibly large) text it was sliced
+ * from alive: V8 slices share their parent string.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : (" " + s).slice(1);
+}

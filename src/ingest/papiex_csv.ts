@@ -1,0 +1,249 @@
+/**
+ * papiex CSV: a header line, then per process one row per thread. The
+ * first row of a process carries every column; its thread rows leave the
+ * per-process columns empty, and `numtids` says how many rows there are.
+ * One file may hold many processes one after another (the concatenated
+ * form), and a repeated header line is allowed. Escaping is backslash
+ * style, not RFC 4180: `\,` is a comma inside a field, `\\` a backslash,
+ * and \a \b \f \n \r \t \v the control characters.
+ */
+import { forEachLine, ParseError } from "./lines.ts";
+import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
+import { F_NUMTIDS, F_PID, type ProcessTable } from "./process_table.ts";
+import { RowWriter, threadJson } from "./row_writer.ts";
+
+const COMMA = 44;
+const BACKSLASH = 92;
+
+const UNESCAPES: Record<string, string> = {
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  "\\": "\\",
+  ",": ",",
+};
+
+/**
+ * Decodes one CSV field's backslash escapes; an unknown escape is kept as
+ * written.
+ *
+ * @example
+ * unescapeCsv("a\\,b\\nc"); // "a,b\nc"
+ */
+export function unescapeCsv(field: string): string {
+  return field.replace(/\\([\s\S]?)/g, (all, ch: string) => UNESCAPES[ch] ?? all);
+}
+
+/**
+ * Splits a CSV line into unescaped fields (the slow, general way; the
+ * reader scans lines in place instead).
+ *
+ * @example
+ * splitCsvLine("a\\,b,c"); // ["a,b", "c"]
+ */
+export function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let from = 0;
+  let escaped = false;
+  for (let p = 0; p <= line.length; p++) {
+    const c = line.charCodeAt(p);
+    if (p === line.length || c === COMMA) {
+      const raw = line.slice(from, p);
+      fields.push(escaped ? unescapeCsv(raw) : raw);
+      from = p + 1;
+      escaped = false;
+    } else if (c === BACKSLASH) {
+      escaped = true;
+      p++;
+    }
+  }
+  return fields;
+}
+
+/** Reads papiex CSV files into one job's ProcessTable. */
+export class PapiexCsvReader {
+  readonly #writer: RowWriter;
+  readonly #table: ProcessTable;
+  /** Headers seen in this job, by their text (files share a few). */
+  #headers = new Map<string, HeaderMap>();
+  #nums = new Float64Array(64);
+  #texts: string[] = [];
+
+  constructor(writer: RowWriter) {
+    this.#writer = writer;
+    this.#table = writer.table;
+  }
+
+  /** Reads the file at `path`; `name` is how messages call it. */
+  readFile(path: string, name: string): void {
+    const table = this.#table;
+    const file = table.fileIndex(name);
+    let header: HeaderMap | undefined;
+    let headerText = "";
+    let current = -1;
+    let currentLine = 0;
+    let expected = 0;
+    let seen = 0;
+    let threadRows: string[] = [];
+    let lastLine = 0;
+    const incomplete = (line: number) =>
+      new ParseError(
+        name,
+        line,
+        `the process at line ${currentLine} (pid ${
+          table.get(current, F_PID)
+        }) has ${seen} of its ${expected} thread rows`,
+      );
+
+    forEachLine(path, name, (line, no) => {
+      lastLine = no;
+      if (line === "") return;
+      if (header === undefined || line === headerText) {
+        if (seen < expected) throw incomplete(no);
+        header = this.#header(line, name, no);
+        headerText = line;
+        return;
+      }
+      const problem = this.#scan(line, header);
+      if (problem) {
+        if (isHeaderLine(line)) {
+          if (seen < expected) throw incomplete(no);
+          header = this.#header(line, name, no);
+          headerText = line;
+          return;
+        }
+        throw new ParseError(name, no, problem);
+      }
+      const nums = this.#nums;
+      if (nums[header.pid] === nums[header.pid]) {
+        if (seen < expected) throw incomplete(no);
+        const r = this.#writer.addProcess(header, nums, this.#texts, file, no);
+        if (typeof r === "string") throw new ParseError(name, no, r);
+        current = r;
+        currentLine = no;
+        expected = table.get(r, F_NUMTIDS);
+        seen = 1;
+        if (expected > 1) threadRows = [threadJson(header, nums)];
+      } else {
+        if (current < 0) {
+          throw new ParseError(
+            name,
+            no,
+            "a thread row (empty pid) before any process row",
+          );
+        }
+        if (seen >= expected) {
+          throw new ParseError(
+            name,
+            no,
+            `a thread row beyond the ${expected} declared (numtids) by the process at line ${currentLine}`,
+          );
+        }
+        const bad = this.#writer.addThread(header, nums, current);
+        if (bad) throw new ParseError(name, no, bad);
+        threadRows.push(threadJson(header, nums));
+        if (++seen === expected) {
+          table.threads[current] = "[" + threadRows.join(",") + "]";
+          threadRows = [];
+        }
+      }
+    });
+    if (seen < expected) throw incomplete(lastLine);
+    if (header === undefined) {
+      throw new ParseError(name, 1, "empty file: no header line");
+    }
+  }
+
+  #header(line: string, name: string, no: number): HeaderMap {
+    let h = this.#headers.get(line);
+    if (!h) {
+      const mapped = mapHeader(splitCsvLine(line), this.#table);
+      if (typeof mapped === "string") throw new ParseError(name, no, mapped);
+      h = mapped;
+      this.#headers.set(line, h);
+    }
+    if (this.#nums.length < h.names.length) {
+      this.#nums = new Float64Array(h.names.length);
+    }
+    return h;
+  }
+
+  /**
+   * Scans one data line in place into #nums and #texts; returns a problem
+   * text or "". Numbers are parsed from the characters without slicing.
+   */
+  #scan(line: string, h: HeaderMap): string {
+    const roles = h.roles;
+    const n = roles.length;
+    const nums = this.#nums;
+    const texts = this.#texts;
+    const len = line.length;
+    let pos = 0;
+    for (let k = 0; k < n; k++) {
+      if (pos > len) return `expected ${n} fields, found ${k}`;
+      const role = roles[k];
+      let p = pos;
+      if (role < 0 && role !== R_TID) {
+        let escaped = false;
+        for (; p < len; p++) {
+          const c = line.charCodeAt(p);
+          if (c === COMMA) break;
+          if (c === BACKSLASH) {
+            escaped = true;
+            p++;
+          }
+        }
+        if (p > len) p = len;
+        texts[k] = p === pos
+          ? ""
+          : escaped
+          ? unescapeCsv(line.slice(pos, p))
+          : line.slice(pos, p);
+      } else {
+        let c = line.charCodeAt(p);
+        const negative = c === 45;
+        if (negative) c = line.charCodeAt(++p);
+        const digits = p;
+        let v = 0;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          c = line.charCodeAt(++p);
+        }
+        if (p < len && c !== COMMA) {
+          let e = line.indexOf(",", p);
+          if (e < 0) e = len;
+          const text = line.slice(pos, e);
+          v = text.trim() === "" ? NaN : Number(text);
+          if (v !== v) {
+            return `column ${h.names[k]}: ${JSON.stringify(text)} is not a number`;
+          }
+          if (role < R_EXTRA && !Number.isInteger(v)) {
+            return `column ${h.names[k]}: ${text} is not a whole number`;
+          }
+          p = e;
+        } else if (p === digits) {
+          if (negative) return `column ${h.names[k]}: "-" is not a number`;
+          v = NaN;
+        } else if (negative) {
+          v = -v;
+        }
+        nums[k] = v;
+      }
+      pos = p + 1;
+    }
+    if (pos <= len) {
+      return `expected ${n} fields, found ${splitCsvLine(line).length}`;
+    }
+    return "";
+  }
+}
+
+/** A header line repeated inside a file (files concatenated with cat). */
+function isHeaderLine(line: string): boolean {
+  const fields = splitCsvLine(line);
+  return fields.includes("pid") && fields.includes("hostname");
+}

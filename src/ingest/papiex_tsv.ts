@@ -1,0 +1,169 @@
+/**
+ * papiex collated TSV (PAPIEX_OPTIONS=COLLATED_TSV): `<host>-papiex.tsv`
+ * with one line per process and no header, described by
+ * `<host>-papiex-header.tsv`. A line's first field is `{v1,v2,...}`, the
+ * metric values named by the header's first field; then tab-separated
+ * fields. Text fields are kept exactly as written: this form escapes
+ * control characters but not backslashes, so it cannot be decoded without
+ * ambiguity.
+ */
+import { readFileSync } from "node:fs";
+import { UserError } from "../errors.ts";
+import { forEachLine, ParseError } from "./lines.ts";
+import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
+import { RowWriter } from "./row_writer.ts";
+
+const TAB = 9;
+const COMMA = 44;
+const CLOSE = 125; // "}"
+
+/** The header file that describes `<host>-papiex.tsv`. */
+export function tsvHeaderPath(dataPath: string): string {
+  return dataPath.replace(/\.tsv$/, "-header.tsv");
+}
+
+/** Reads collated TSV files into one job's ProcessTable. */
+export class PapiexTsvReader {
+  readonly #writer: RowWriter;
+  #nums = new Float64Array(64);
+  #texts: string[] = [];
+
+  constructor(writer: RowWriter) {
+    this.#writer = writer;
+  }
+
+  /**
+   * Reads the data file at `path` with its header file `headerPath`;
+   * `name` and `headerName` are how messages call them.
+   */
+  readFile(
+    path: string,
+    name: string,
+    headerPath: string,
+    headerName: string,
+  ): void {
+    const h = this.#header(headerPath, headerName);
+    const metrics = h.metricColumns.length;
+    const table = this.#writer.table;
+    const file = table.fileIndex(name);
+    if (this.#nums.length < h.names.length) {
+      this.#nums = new Float64Array(h.names.length);
+    }
+    forEachLine(path, name, (line, no) => {
+      if (line === "") return;
+      const problem = this.#scan(line, h, metrics);
+      if (problem) throw new ParseError(name, no, problem);
+      const r = this.#writer.addProcess(h, this.#nums, this.#texts, file, no);
+      if (typeof r === "string") throw new ParseError(name, no, r);
+    });
+  }
+
+  #header(path: string, name: string): HeaderMap {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(readFileSync(path));
+    } catch (e) {
+      throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
+    }
+    const line = text.split("\n")[0];
+    const fields = line.split("\t");
+    const braced = fields[0];
+    if (!braced.startsWith("{") || !braced.endsWith("}")) {
+      throw new ParseError(
+        name,
+        1,
+        "expected the metric names as {name,name,...} in the first field",
+      );
+    }
+    const names = [...braced.slice(1, -1).split(","), ...fields.slice(1)];
+    if (names.includes("")) {
+      throw new ParseError(name, 1, "an empty column name in the header");
+    }
+    const h = mapHeader(names, this.#writer.table);
+    if (typeof h === "string") throw new ParseError(name, 1, h);
+    if (h.metricColumns.length !== names.length - (fields.length - 1)) {
+      throw new ParseError(
+        name,
+        1,
+        "a per-process column name appears among the {metric} names",
+      );
+    }
+    return h;
+  }
+
+  /** Scans one line into #nums/#texts; returns a problem text or "". */
+  #scan(line: string, h: HeaderMap, metrics: number): string {
+    const roles = h.roles;
+    const n = roles.length;
+    const nums = this.#nums;
+    const texts = this.#texts;
+    const len = line.length;
+    if (line.charCodeAt(0) !== 123) {
+      return "expected {metric values} at the start of the line";
+    }
+    let pos = 1;
+    for (let k = 0; k < n; k++) {
+      const inBraces = k < metrics;
+      const sep = inBraces ? (k === metrics - 1 ? CLOSE : COMMA) : TAB;
+      if (pos > len) return `expected ${n} fields, found ${k}`;
+      const role = roles[k];
+      let p = pos;
+      if (role < 0 && role !== R_TID) {
+        // The last column takes the rest of the line (args may hold tabs).
+        let e = k === n - 1 ? len : line.indexOf("\t", p);
+        if (e < 0) e = len;
+        texts[k] = line.slice(p, e);
+        p = e;
+      } else {
+        let c = line.charCodeAt(p);
+        const negative = c === 45;
+        if (negative) c = line.charCodeAt(++p);
+        const digits = p;
+        let v = 0;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          c = line.charCodeAt(++p);
+        }
+        if (p < len && c !== sep) {
+          let e = p;
+          while (e < len) {
+            const d = line.charCodeAt(e);
+            if (d === sep || d === TAB || d === COMMA || d === CLOSE) break;
+            e++;
+          }
+          const text = line.slice(pos, e);
+          v = text.trim() === "" ? NaN : Number(text);
+          if (v !== v) {
+            return `field ${h.names[k]}: ${JSON.stringify(text)} is not a number`;
+          }
+          if (role < R_EXTRA && !Number.isInteger(v)) {
+            return `field ${h.names[k]}: ${text} is not a whole number`;
+          }
+          p = e;
+        } else if (p === digits) {
+          if (negative) return `field ${h.names[k]}: "-" is not a number`;
+          v = NaN;
+        } else if (negative) {
+          v = -v;
+        }
+        nums[k] = v;
+      }
+      if (p < len && line.charCodeAt(p) !== sep) {
+        return inBraces
+          ? `expected ${metrics} metric values in {...}`
+          : `expected ${n - metrics} tab-separated fields after {...}`;
+      }
+      if (inBraces && k === metrics - 1) {
+        p++; // past "}" to its tab
+        if (p < len && line.charCodeAt(p) !== TAB) {
+          return "expected a tab after {...}";
+        }
+      }
+      pos = p + 1;
+    }
+    if (pos <= len) {
+      return `expected ${n - metrics} tab-separated fields after {...}, found more`;
+    }
+    return "";
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * `epmt submit`: read each job (directory or archive), check it, and store
+ * it in one transaction. One job's failure does not stop the others; each
+ * result says what happened.
+ */
+import { statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../errors.ts";
+import * as log from "../log.ts";
+import type { Settings } from "../settings/mod.ts";
+import type { Store } from "../db/store.ts";
+import { DuplicateJobError } from "../db/store.ts";
+import { readJobInfo } from "./job_info.ts";
+import { readJobDir } from "./job_dir.ts";
+import { summarize } from "./job_row.ts";
+import { Progress } from "./progress.ts";
+
+/** What happened to one input. */
+export interface SubmitResult {
+  input: string;
+  jobid?: string;
+  numProcs: number;
+  numThreads: number;
+  /** Why it failed; undefined when it was loaded (or would be, with -n). */
+  error?: string;
+}
+
+/** How to submit. */
+export interface SubmitOptions {
+  /** Read and check only; never open the database. */
+  dryRun: boolean;
+  /** Drop and recreate the schema first. */
+  drop: boolean;
+}
+
+const ARCHIVE = /\.(tgz|tar\.gz|tar)$/;
+
+/**
+ * Submits every input in turn. Throws UserError only when the database
+ * cannot be opened; problems with one job are reported in its result (and
+ * logged as they happen).
+ */
+export async function submitJobs(
+  settings: Settings,
+  inputs: string[],
+  opts: SubmitOptions,
+): Promise<SubmitResult[]> {
+  const progress = new Progress();
+  let store: Store | undefined;
+  const results: SubmitResult[] = [];
+  try {
+    if (!opts.dryRun) {
+      const { openStore } = await import("../db/mod.ts");
+      store = await openStore(settings);
+      if (opts.drop) {
+        await store.resetSchema();
+        log.info(`dropped and recreated the schema of ${store.description}`);
+      }
+    } else if (opts.drop) {
+      log.info("dry run: the database schema would be dropped and recreated");
+    }
+    for (const input of inputs) {
+      try {
+        results.push(await submitOne(input, settings, store, progress));
+      } catch (e) {
+        progress.clear();
+        results.push({ input, numProcs: 0, numThreads: 0, error: explain(e) });
+      }
+    }
+  } finally {
+    progress.clear();
+    await store?.close();
+  }
+  return results;
+}
+
+function explain(e: unknown): string {
+  if (e instanceof UserError) {
+    log.error(e.message);
+    return e.message;
+  }
+  const message = `internal error: ${e instanceof Error ? e.message : e}`;
+  log.error(message);
+  if (e instanceof Error && log.enabled(log.Level.DEBUG)) {
+    console.error(e.stack);
+  }
+  return message;
+}
+
+async function submitOne(
+  input: string,
+  settings: Settings,
+  store: Store | undefined,
+  progress: Progress,
+): Promise<SubmitResult> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(input).isDirectory();
+  } catch (e) {
+    const missing = (e as { code?: string }).code === "ENOENT";
+    throw new UserError(
+      missing ? `${input} does not exist` : `cannot read ${input}: ${e}`,
+    );
+  }
+  if (!isDir) {
+    if (ARCHIVE.test(input)) {
+      throw new UserError(
+        `${input}: submitting archives needs src/archive (extractArchive), not yet available`,
+      );
+    }
+    throw new UserError(
+      `${input} is neither a job directory nor an archive (.tgz, .tar.gz, .tar)`,
+    );
+  }
+  return await submitDir(input, input, settings, store, progress);
+}
+
+async function submitDir(
+  dir: string,
+  display: string,
+  settings: Settings,
+  store: Store | undefined,
+  progress: Progress,
+): Promise<SubmitResult> {
+  const t0 = performance.now();
+  // Refuse a stored job before reading its (possibly many) files.
+  let jobid: string | undefined;
+  try {
+    jobid = readJobInfo(join(dir, "job_metadata"), join(display, "job_metadata"))
+      .jobid;
+  } catch {
+    // readJobDir below reports it, with the directory's context.
+  }
+  if (store && jobid !== undefined && await store.hasJob(jobid)) {
+    throw new DuplicateJobError(jobid, store.description);
+  }
+  const job = readJobDir(
+    dir,
+    display,
+    settings.input_pattern,
+    (done, total) => progress.update(`reading ${display}`, done, total),
+  );
+  const summary = summarize(job, resolve(display), Date.now() * 1000);
+  for (const w of summary.warnings) log.warning(w);
+  const t1 = performance.now();
+  const result: SubmitResult = {
+    input: display,
+    jobid: job.info.jobid,
+    numProcs: summary.numProcs,
+    numThreads: summary.numThreads,
+  };
+  const files = job.files.csv.length + job.files.tsv.length;
+  log.info(
+    `job ${job.info.jobid}: read ${files} files, ${summary.numProcs} processes, ${summary.numThreads} threads in ${
+      seconds(t1 - t0)
+    }`,
+  );
+  if (job.files.other.length) {
+    log.debug(`${display}: ignored ${job.files.other.join(", ")}`);
+  }
+  if (!store) return result;
+  await store.insertJob(
+    summary.row,
+    job.table,
+    (done, total) => progress.update(`storing ${display}`, done, total),
+  );
+  progress.clear();
+  log.info(
+    `job ${job.info.jobid}: stored in ${store.description} in ${
+      seconds(performance.now() - t1)
+    }`,
+  );
+  return result;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
