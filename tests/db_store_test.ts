@@ -37,7 +37,7 @@ async function onBoth(
   }
 }
 
-const ARGS = 'a,b\tc\\d\ne "q" \'s\' ü';
+const ARGS = "a,b\tc\\d\ne \"q\" 's' ü";
 
 function rows(jobid: string, n: number) {
   return {

@@ -26,7 +26,9 @@ function read(files: string[]): {
   for (let i = 0; i < table.length; i++) {
     const out: (string | number | null)[] = [];
     table.fill(i, out, 0);
-    rows.push(Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])));
+    rows.push(
+      Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])),
+    );
   }
   return { table, rows };
 }
@@ -81,7 +83,12 @@ Deno.test("CSV reader: the threads sample folds 5 thread rows into one process",
   const threads = JSON.parse(p.threads as string) as number[][];
   assertEquals(threads.length, 5);
   assertEquals(threads.map((t) => t[0]), [11967, 11968, 11969, 11970, 11971]);
-  assertEquals(threads[1].slice(0, 4), [11968, 1795659769382140, 1795659769679679, 71175]);
+  assertEquals(threads[1].slice(0, 4), [
+    11968,
+    1795659769382140,
+    1795659769679679,
+    71175,
+  ]);
 });
 
 Deno.test("CSV reader: a single-threaded process stores no thread array", () => {
@@ -101,7 +108,9 @@ Deno.test("CSV reader: concatenated processes, repeated headers, tags", async ()
   const files = [...Deno.readDirSync(tagged)].map((e) => join(tagged, e.name))
     .sort();
   const bodies = files.map((f) => Deno.readTextFileSync(f).split("\n")[1]);
-  const threads = Deno.readTextFileSync(join(PAPIEX, "threads/vm-papiex-11967-0.csv"));
+  const threads = Deno.readTextFileSync(
+    join(PAPIEX, "threads/vm-papiex-11967-0.csv"),
+  );
   // header once, several processes, then a cat-ed file with its own header
   const path = await tempFile(
     [HEADER, ...bodies].join("\n") + "\n" + threads,
@@ -124,9 +133,13 @@ Deno.test("CSV reader: old headers and extra metric columns are read by name", a
     !["exitsignal", "mpinumranks", "mpirank"].includes(c)
   );
   // reorder: args last, and add two extras at the end
-  const args = keep.find(([c]) => c === "args")!;
   const rest = keep.filter(([c]) => c !== "args");
-  const header = [...rest.map(([c]) => c), "args", "rdtsc_duration", "PERF_COUNT_SW_CPU_CLOCK"];
+  const header = [
+    ...rest.map(([c]) => c),
+    "args",
+    "rdtsc_duration",
+    "PERF_COUNT_SW_CPU_CLOCK",
+  ];
   const row = [...rest.map(([, v]) => v), "a\\,b", "123", "456"];
   const path = await tempFile(header.join(",") + "\n" + row.join(",") + "\n");
   const { table, rows } = read([path]);
@@ -147,18 +160,64 @@ Deno.test("CSV reader: bad input names the file and line", async (t) => {
   const withField = (name: string, value: string) =>
     fields.map((v, i) => HEADER.split(",")[i] === name ? value : v).join(",");
   const cases: [string, string, RegExp][] = [
-    ["too few fields", HEADER + "\n" + fields.slice(0, -1).join(",") + "\n", /:2: expected 46 fields, found 45/],
-    ["too many fields", HEADER + "\n" + ROW + ",7\n", /:2: expected 46 fields, found 47/],
-    ["a non-number metric", HEADER + "\n" + withField("usertime", "12x") + "\n", /:2: column usertime: "12x" is not a number/],
-    ["a fraction", HEADER + "\n" + withField("rssmax", "1.5") + "\n", /:2: column rssmax: 1.5 is not a whole number/],
-    ["an empty metric", HEADER + "\n" + withField("minflt", "") + "\n", /:2: column minflt is empty/],
-    ["missing thread rows", HEADER + "\n" + withField("numtids", "3") + "\n" + ROW + "\n", /:3: the process at line 2 \(pid 5649\) has 1 of its 3 thread rows/],
-    ["missing thread rows at the end", HEADER + "\n" + withField("numtids", "2") + "\n", /:2: the process at line 2 .* has 1 of its 2 thread rows/],
-    ["a thread row too many", HEADER + "\n" + ROW + "\n" + ",".repeat(14) + "5650,0" + ROW.split(",").slice(16).map((v) => "," + v).join("") + "\n", /:3: a thread row beyond the 1 declared/],
-    ["a thread row first", HEADER + "\n" + ",".repeat(14) + "5650,0" + ROW.split(",").slice(16).map((v) => "," + v).join("") + "\n", /:2: a thread row \(empty pid\) before any process row/],
+    [
+      "too few fields",
+      HEADER + "\n" + fields.slice(0, -1).join(",") + "\n",
+      /:2: expected 46 fields, found 45/,
+    ],
+    [
+      "too many fields",
+      HEADER + "\n" + ROW + ",7\n",
+      /:2: expected 46 fields, found 47/,
+    ],
+    [
+      "a non-number metric",
+      HEADER + "\n" + withField("usertime", "12x") + "\n",
+      /:2: column usertime: "12x" is not a number/,
+    ],
+    [
+      "a fraction",
+      HEADER + "\n" + withField("rssmax", "1.5") + "\n",
+      /:2: column rssmax: 1.5 is not a whole number/,
+    ],
+    [
+      "an empty metric",
+      HEADER + "\n" + withField("minflt", "") + "\n",
+      /:2: column minflt is empty/,
+    ],
+    [
+      "missing thread rows",
+      HEADER + "\n" + withField("numtids", "3") + "\n" + ROW + "\n",
+      /:3: the process at line 2 \(pid 5649\) has 1 of its 3 thread rows/,
+    ],
+    [
+      "missing thread rows at the end",
+      HEADER + "\n" + withField("numtids", "2") + "\n",
+      /:2: the process at line 2 .* has 1 of its 2 thread rows/,
+    ],
+    [
+      "a thread row too many",
+      HEADER + "\n" + ROW + "\n" + ",".repeat(14) + "5650,0" +
+      ROW.split(",").slice(16).map((v) => "," + v).join("") + "\n",
+      /:3: a thread row beyond the 1 declared/,
+    ],
+    [
+      "a thread row first",
+      HEADER + "\n" + ",".repeat(14) + "5650,0" +
+      ROW.split(",").slice(16).map((v) => "," + v).join("") + "\n",
+      /:2: a thread row \(empty pid\) before any process row/,
+    ],
     ["no header", "", /:1: empty file: no header line/],
-    ["a missing column", HEADER.replace(",ppid,", ",parent_pid,") + "\n" + ROW + "\n", /:1: the header lacks column ppid/],
-    ["zero numtids", HEADER + "\n" + withField("numtids", "0") + "\n", /:2: numtids must be a whole number of at least 1/],
+    [
+      "a missing column",
+      HEADER.replace(",ppid,", ",parent_pid,") + "\n" + ROW + "\n",
+      /:1: the header lacks column ppid/,
+    ],
+    [
+      "zero numtids",
+      HEADER + "\n" + withField("numtids", "0") + "\n",
+      /:2: numtids must be a whole number of at least 1/,
+    ],
   ];
   for (const [what, text, message] of cases) {
     await t.step(what, async () => {

@@ -67,6 +67,34 @@ Deno.test("tree: exec generations and hosts", () => {
   assertEquals(r.map((x) => x.depth), [0, 0, 1, 0]);
 });
 
+Deno.test("tree: a parent that exec'd after its children started", () => {
+  // bash -c 'ls; cat x; sh -c true': bash (5809) execs sh as its last
+  // command; only sh was recorded, and it started after ls and cat.
+  const r = tree([
+    { pid: 5810, ppid: 5809, start: 10, end: 11, cpu: 1 }, // ls
+    { pid: 5811, ppid: 5809, start: 12, end: 13, cpu: 2 }, // cat
+    { pid: 5809, ppid: 5643, start: 14, end: 15, cpu: 4 }, // sh
+  ]);
+  assertEquals(r.map((x) => x.parent), [2, 2, null]);
+  assertEquals(r.map((x) => x.depth), [1, 1, 0]);
+  assertEquals(r.map((x) => x.incl), [1, 2, 7]);
+});
+
+Deno.test("tree: numbered depth-first, children in start order", () => {
+  const t = computeTree({
+    hostIds: new Int32Array(5),
+    pid: Float64Array.from([1, 2, 3, 4, 5]),
+    ppid: Float64Array.from([0, 1, 1, 2, 0]),
+    start: Float64Array.from([0, 1, 5, 2, 3]),
+    end: Float64Array.from([9, 9, 9, 9, 9]),
+    cpu: new Float64Array(5),
+  });
+  // 1 { 2 { 4 }, 3 }, 5
+  assertEquals([...t.order], [0, 1, 3, 2, 4]);
+  assertEquals([...t.parent], [-1, 0, 1, 0, -1]);
+  assertEquals([...t.depth], [0, 1, 2, 1, 0]);
+});
+
 Deno.test("tree: no cycles even with equal start times", () => {
   const r = tree([
     { pid: 40, ppid: 41, start: 5, end: 9, cpu: 1 },

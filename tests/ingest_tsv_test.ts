@@ -12,13 +12,20 @@ const HEADER = join(DIR, "vm-papiex-header.tsv");
 
 function read(data: string, header = HEADER): Record<string, unknown>[] {
   const table = new ProcessTable("job1");
-  new PapiexTsvReader(new RowWriter(table)).readFile(data, data, header, header);
+  new PapiexTsvReader(new RowWriter(table)).readFile(
+    data,
+    data,
+    header,
+    header,
+  );
   table.finish();
   const rows = [];
   for (let i = 0; i < table.length; i++) {
     const out: (string | number | null)[] = [];
     table.fill(i, out, 0);
-    rows.push(Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])));
+    rows.push(
+      Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])),
+    );
   }
   return rows;
 }
@@ -26,7 +33,7 @@ function read(data: string, header = HEADER): Record<string, unknown>[] {
 Deno.test("TSV reader: the collated sample, values by header name", () => {
   const rows = read(join(DIR, "vm-papiex.tsv"));
   assertEquals(rows.length, 3);
-  const [sh, ls, cat] = rows; // start order
+  const [sh, ls, cat] = rows; // tree order: sh, then its children
   assertEquals([sh.exename, ls.exename, cat.exename], ["sh", "ls", "cat"]);
   assertEquals(sh.args, "-c true");
   assertEquals(cat.args, "/etc/hostname");
@@ -54,9 +61,21 @@ Deno.test("TSV reader: bad lines name the file and line", async (t) => {
   const good = Deno.readTextFileSync(join(DIR, "vm-papiex.tsv")).split("\n")[0];
   const cases: [string, string, RegExp][] = [
     ["no braces", good.replace("{", ""), /:2: expected \{metric values\}/],
-    ["a metric short", good.replace("{688,0,", "{688,"), /:2: expected 28 metric values/],
-    ["a non-number", good.replace("{688,", "{6x8,"), /:2: field usertime: "6x8" is not a number/],
-    ["a field short", good.split("\t").slice(0, -2).join("\t"), /:2: expected 15 fields/],
+    [
+      "a metric short",
+      good.replace("{688,0,", "{688,"),
+      /:2: expected 28 metric values/,
+    ],
+    [
+      "a non-number",
+      good.replace("{688,", "{6x8,"),
+      /:2: field usertime: "6x8" is not a number/,
+    ],
+    [
+      "a field short",
+      good.split("\t").slice(0, -2).join("\t"),
+      /:2: expected 15 tab-separated fields after \{...\}, found 13/,
+    ],
   ];
   for (const [what, bad, message] of cases) {
     await t.step(what, async () => {

@@ -117,7 +117,10 @@ class PgQueryable implements Queryable {
     );
     return [...rows] as T[];
   }
-  async execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+  async execute(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<number> {
     const r = await this.#sql.unsafe(
       numberPlaceholders(sql),
       params as SqlValue[],
@@ -274,7 +277,9 @@ export class PostgresStore implements Store {
     const values = names.map((n) => job[n] ?? null);
     await tx.unsafe(
       `INSERT INTO jobs (${names.join(", ")}) VALUES (${
-        JOB_COLUMNS.map((c, i) => `$${i + 1}${c.type === "json" ? "::jsonb" : ""}`)
+        JOB_COLUMNS.map((c, i) =>
+          `$${i + 1}${c.type === "json" ? "::jsonb" : ""}`
+        )
           .join(", ")
       })`,
       values,

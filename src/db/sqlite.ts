@@ -77,7 +77,11 @@ export class SqliteStore implements Store {
   }
 
   query<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return Promise.resolve(this.#prepare(sql).all(...params) as T[]);
+    const rows = this.#prepare(sql).all(...params);
+    // Plain objects, as the PostgreSQL store returns (node:sqlite gives
+    // objects without a prototype).
+    for (let i = 0; i < rows.length; i++) rows[i] = { ...rows[i] };
+    return Promise.resolve(rows as T[]);
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {
@@ -143,7 +147,9 @@ export class SqliteStore implements Store {
           for (const s of MIGRATIONS[v]("sqlite")) this.#db.exec(s);
         }
         if (version < SCHEMA_VERSION) {
-          this.#db.exec(`UPDATE schema_version SET version = ${SCHEMA_VERSION}`);
+          this.#db.exec(
+            `UPDATE schema_version SET version = ${SCHEMA_VERSION}`,
+          );
         }
       }
       this.#db.exec("COMMIT");

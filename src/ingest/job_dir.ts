@@ -125,7 +125,12 @@ export function readJobDir(
           `${shown(name)} has no header file ${shown(header)} beside it`,
         );
       }
-      tsv.readFile(join(dir, name), shown(name), join(dir, header), shown(header));
+      tsv.readFile(
+        join(dir, name),
+        shown(name),
+        join(dir, header),
+        shown(header),
+      );
       done++;
     }
   }

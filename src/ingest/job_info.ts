@@ -1,12 +1,10 @@
 /**
- * What submit needs from a job's job_metadata, in one shape.
- *
- * Interim: until src/job/metadata.ts (the lifecycle work) lands with
- * readJobMetadata for our JSON and the Python EPMT's pickle, this reads
- * the JSON form only and refuses a pickle with a clear message.
+ * What submit needs from a job's job_metadata (our JSON or the Python
+ * EPMT's pickle, decoded by src/job/metadata.ts), with times in µs.
  */
 import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { decodeJobMetadata, type JobMetadata } from "../job/metadata.ts";
 
 /** A job's identity, times and environment, from its job_metadata. */
 export interface JobInfo {
@@ -44,21 +42,7 @@ export function readJobInfo(path: string, name: string): JobInfo {
         : `cannot read ${name}: ${(e as Error).message}`,
     );
   }
-  if (bytes[0] === 0x80) {
-    throw new UserError(
-      `${name} is a Python pickle; reading it needs src/job/metadata.ts, not yet available`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new UserError(`${name} is not valid job metadata: ${(e as Error).message}`);
-  }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new UserError(`${name} is not valid job metadata: not a JSON object`);
-  }
-  return jobInfoFrom(data as Record<string, unknown>, name);
+  return jobInfoFrom(decodeJobMetadata(bytes, name), name);
 }
 
 /** Environment variables whose values are never stored. */
@@ -81,14 +65,11 @@ export function maskSecrets(data: unknown): unknown {
 }
 
 /**
- * Normalizes decoded metadata (our JSON keys) into a JobInfo; secrets in
- * the recorded environment are masked.
+ * Normalizes decoded metadata into a JobInfo; secrets left in the recorded
+ * environment (by an older writer) are masked.
  */
-export function jobInfoFrom(
-  raw: Record<string, unknown>,
-  name: string,
-): JobInfo {
-  const m = maskSecrets(raw) as Record<string, unknown>;
+export function jobInfoFrom(meta: JobMetadata, name: string): JobInfo {
+  const m = maskSecrets(meta) as Record<string, unknown>;
   const id = m.job_pl_id;
   if ((typeof id !== "string" && typeof id !== "number") || String(id) === "") {
     throw new UserError(`${name} has no job id (job_pl_id)`);

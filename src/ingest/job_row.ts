@@ -107,7 +107,9 @@ export function summarize(
     );
   }
   if (n === 0) {
-    warnings.push(`job ${info.jobid}: no collector files; loading the job without processes`);
+    warnings.push(
+      `job ${info.jobid}: no collector files; loading the job without processes`,
+    );
   }
 
   const startUs = info.startUs ?? (n ? first : null);

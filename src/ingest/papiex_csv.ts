@@ -35,7 +35,10 @@ const UNESCAPES: Record<string, string> = {
  * unescapeCsv("a\\,b\\nc"); // "a,b\nc"
  */
 export function unescapeCsv(field: string): string {
-  return field.replace(/\\([\s\S]?)/g, (all, ch: string) => UNESCAPES[ch] ?? all);
+  return field.replace(
+    /\\([\s\S]?)/g,
+    (all, ch: string) => UNESCAPES[ch] ?? all,
+  );
 }
 
 /**
@@ -56,7 +59,7 @@ export function splitCsvLine(line: string): string[] {
       fields.push(escaped ? unescapeCsv(raw) : raw);
       from = p + 1;
       escaped = false;
-    } else if (c === BACKSLASH) {
+    } else if (c === BACKSLASH && p + 1 < line.length) {
       escaped = true;
       p++;
     }
@@ -219,7 +222,9 @@ export class PapiexCsvReader {
           const text = line.slice(pos, e);
           v = text.trim() === "" ? NaN : Number(text);
           if (v !== v) {
-            return `column ${h.names[k]}: ${JSON.stringify(text)} is not a number`;
+            return `column ${h.names[k]}: ${
+              JSON.stringify(text)
+            } is not a number`;
           }
           if (role < R_EXTRA && !Number.isInteger(v)) {
             return `column ${h.names[k]}: ${text} is not a whole number`;

@@ -105,7 +105,13 @@ export class PapiexTsvReader {
     for (let k = 0; k < n; k++) {
       const inBraces = k < metrics;
       const sep = inBraces ? (k === metrics - 1 ? CLOSE : COMMA) : TAB;
-      if (pos > len) return `expected ${n} fields, found ${k}`;
+      if (pos > len) {
+        return k < metrics
+          ? `expected ${metrics} metric values in {...}`
+          : `expected ${n - metrics} tab-separated fields after {...}, found ${
+            k - metrics
+          }`;
+      }
       const role = roles[k];
       let p = pos;
       if (role < 0 && role !== R_TID) {
@@ -134,7 +140,9 @@ export class PapiexTsvReader {
           const text = line.slice(pos, e);
           v = text.trim() === "" ? NaN : Number(text);
           if (v !== v) {
-            return `field ${h.names[k]}: ${JSON.stringify(text)} is not a number`;
+            return `field ${h.names[k]}: ${
+              JSON.stringify(text)
+            } is not a number`;
           }
           if (role < R_EXTRA && !Number.isInteger(v)) {
             return `field ${h.names[k]}: ${text} is not a whole number`;
@@ -162,7 +170,9 @@ export class PapiexTsvReader {
       pos = p + 1;
     }
     if (pos <= len) {
-      return `expected ${n - metrics} tab-separated fields after {...}, found more`;
+      return `expected ${
+        n - metrics
+      } tab-separated fields after {...}, found more`;
     }
     return "";
   }

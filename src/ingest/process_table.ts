@@ -3,7 +3,7 @@
  * Float64Array (one row-major chunk per 8,192 processes, NaN for "none"),
  * strings in arrays, so a million processes stay a few hundred MB and the
  * hot loops allocate nothing per value. After `finish` it serves the rows
- * to a Store in start order (ProcessRows).
+ * to a Store in depth-first tree order (ProcessRows).
  */
 import { PROCESS_COLUMNS, STANDARD_METRICS } from "../db/columns.ts";
 import type { ProcessRows, SqlValue } from "../db/store.ts";
@@ -150,7 +150,7 @@ export class ProcessTable implements ProcessRows {
     return json;
   }
 
-  /** Computes the process tree; rows are then served in start order. */
+  /** Computes the process tree; rows are then served in tree order. */
   finish(): Tree {
     const n = this.length;
     const hostIds = new Int32Array(n);

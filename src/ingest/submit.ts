@@ -3,7 +3,7 @@
  * it in one transaction. One job's failure does not stop the others; each
  * result says what happened.
  */
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
@@ -14,6 +14,7 @@ import { readJobInfo } from "./job_info.ts";
 import { readJobDir } from "./job_dir.ts";
 import { summarize } from "./job_row.ts";
 import { Progress } from "./progress.ts";
+import { extractArchive, isArchivePath } from "../archive/mod.ts";
 
 /** What happened to one input. */
 export interface SubmitResult {
@@ -32,8 +33,6 @@ export interface SubmitOptions {
   /** Drop and recreate the schema first. */
   drop: boolean;
 }
-
-const ARCHIVE = /\.(tgz|tar\.gz|tar)$/;
 
 /**
  * Submits every input in turn. Throws UserError only when the database
@@ -102,17 +101,29 @@ async function submitOne(
       missing ? `${input} does not exist` : `cannot read ${input}: ${e}`,
     );
   }
-  if (!isDir) {
-    if (ARCHIVE.test(input)) {
-      throw new UserError(
-        `${input}: submitting archives needs src/archive (extractArchive), not yet available`,
-      );
-    }
+  if (isDir) return await submitDir(input, input, settings, store, progress);
+  if (!isArchivePath(input)) {
     throw new UserError(
       `${input} is neither a job directory nor an archive (.tgz, .tar.gz, .tar)`,
     );
   }
-  return await submitDir(input, input, settings, store, progress);
+  // Extracted into a private temporary directory, always removed; the
+  // archive itself is only read.
+  const tmp = await Deno.makeTempDir({ prefix: "epmt-submit-" });
+  try {
+    await extractArchive(input, tmp);
+    return await submitDir(jobRoot(tmp), input, settings, store, progress);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/** The job directory inside an extracted archive: its top, or its one folder. */
+function jobRoot(dir: string): string {
+  const names = readdirSync(dir);
+  if (names.includes("job_metadata") || names.length !== 1) return dir;
+  const only = join(dir, names[0]);
+  return statSync(only).isDirectory() ? only : dir;
 }
 
 async function submitDir(
@@ -126,8 +137,9 @@ async function submitDir(
   // Refuse a stored job before reading its (possibly many) files.
   let jobid: string | undefined;
   try {
-    jobid = readJobInfo(join(dir, "job_metadata"), join(display, "job_metadata"))
-      .jobid;
+    jobid =
+      readJobInfo(join(dir, "job_metadata"), join(display, "job_metadata"))
+        .jobid;
   } catch {
     // readJobDir below reports it, with the directory's context.
   }

@@ -1,5 +1,5 @@
 import type { Context } from "../context.ts";
-import { UsageError, UserError } from "../../errors.ts";
+import { UsageError } from "../../errors.ts";
 import * as log from "../../log.ts";
 
 export const usage = `epmt submit [-n] [--drop] [DIR | ARCHIVE ...]
@@ -45,9 +45,9 @@ function parseArgs(ctx: Context, args: string[]): Options {
 export async function run(ctx: Context, args: string[]): Promise<number> {
   const opts = parseArgs(ctx, args);
   if (opts.inputs.length === 0) {
-    throw new UserError(
-      "submit: name the job directory or archive (finding the current job's directory needs src/job/batch.ts, not yet available)",
-    );
+    const { currentJob } = await import("../../job/batch.ts");
+    const { dir } = await currentJob(ctx.settings, ctx.env);
+    opts.inputs.push(dir.replace(/\/$/, ""));
   }
   const { submitJobs } = await import("../../ingest/submit.ts");
   const results = await submitJobs(ctx.settings, opts.inputs, {
@@ -71,7 +71,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (results.length > 1) {
     const ok = results.length - failed;
     console.log(
-      `${opts.dryRun ? "would load" : "loaded"} ${ok} of ${results.length} jobs` +
+      `${
+        opts.dryRun ? "would load" : "loaded"
+      } ${ok} of ${results.length} jobs` +
         (failed ? `, ${failed} failed` : ""),
     );
   }
