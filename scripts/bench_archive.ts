@@ -31,30 +31,8 @@ const copies = Number(opt.copies);
 const bigMiB = Number(opt["big-mib"]);
 
 const here = new URL(".", import.meta.url).pathname;
-const fixture = join(
-  here,
-  "..",
-  "..",
-  "shared",
-  "fixtures",
-  "papiex",
-  "scale2k.tgz",
-);
-const fixtures = await findFixture();
-
-async function findFixture(): Promise<string> {
-  for (let dir = join(here, ".."); dir !== "/"; dir = join(dir, "..")) {
-    const p = join(dir, "shared", "fixtures", "papiex", "scale2k.tgz");
-    try {
-      await Deno.stat(p);
-      return p;
-    } catch {
-      // further up
-    }
-    if (Deno.realPathSync(dir) === "/") break;
-  }
-  return fixture;
-}
+// The repository's copy of the shared fixtures (tests/fixtures/README.md).
+const fixtures = join(here, "..", "tests", "fixtures", "papiex", "scale2k.tgz");
 
 async function sh(cmd: string[], cwd?: string): Promise<void> {
   const out = await new Deno.Command(cmd[0], {

@@ -5,22 +5,10 @@ import { fileURLToPath } from "node:url";
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 export const LAUNCHER = join(ROOT, "epmt");
 /**
- * The shared fixtures: ../shared/fixtures beside the checkout, found from
- * a git worktree nested deeper too (e.g. /work/wt/NAME -> /work/shared).
+ * The fixtures: a copy of the shared ../shared/fixtures kept in the
+ * repository (tests/fixtures/README.md), so any clone can run the tests.
  */
-export const FIXTURES = findFixtures();
-
-function findFixtures(): string {
-  for (let dir = dirname(ROOT); dir !== dirname(dir); dir = dirname(dir)) {
-    const candidate = join(dir, "shared", "fixtures");
-    try {
-      if (Deno.statSync(candidate).isDirectory) return candidate;
-    } catch {
-      // keep looking further up
-    }
-  }
-  return join(ROOT, "..", "shared", "fixtures");
-}
+export const FIXTURES = join(ROOT, "tests", "fixtures");
 
 export interface Result {
   code: number;
