@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# A one-node SLURM cluster on this host, from Debian's packages, for epmt's
+# integration tests and CI (not for production sites: see docs/slurm.md).
+#
+#   cluster.sh up     install if missing, start munged, slurmctld, slurmd and
+#                     wait until the node takes jobs; returns at once when the
+#                     cluster is already up (idempotent, safe to run in parallel)
+#   cluster.sh down   stop the daemons (state and configuration stay)
+#   cluster.sh status exit 0 when the node takes jobs
+#   cluster.sh env    print SLURM_CONF=... for clients (sbatch, squeue, ...)
+#
+# Everything lives in $EPMT_SLURM_DIR (default /var/lib/epmt-slurm): the
+# configuration, munge key and socket, daemon state, logs, and the hooks that
+# slurm.conf names as Prolog, TaskProlog and Epilog. Clients find the
+# cluster through SLURM_CONF=$EPMT_SLURM_DIR/slurm.conf.
+#
+# Exit codes: 0 ok, 1 the cluster failed to come up (logs are printed),
+# 3 the SLURM or munge packages are not installed and cannot be.
+set -euo pipefail
+
+DIR=${EPMT_SLURM_DIR:-/var/lib/epmt-slurm}
+CONF=$DIR/slurm.conf
+MUNGE_SOCKET=$DIR/munge/run/munge.socket
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export SLURM_CONF=$CONF
+
+say() { echo "cluster.sh: $*" >&2; }
+
+# PIDFILE NAME: the pid in the file is a running NAME, not a zombie nor a
+# reused pid (pid files outlive a killed daemon).
+alive() {
+  local pid stat
+  [ -s "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] &&
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$2" ] &&
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+node_state() { # sinfo's short state of our node ("idle", "down*", ...)
+  timeout 10 sinfo -h -N -o %t 2>/dev/null | head -n1
+}
+
+ready() {
+  alive "$DIR/munge/run/munged.pid" munged && alive "$DIR/run/slurmctld.pid" slurmctld &&
+    alive "$DIR/run/slurmd.pid" slurmd || return 1
+  case $(node_state) in
+    idle | mix | alloc | comp) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+install_packages() {
+  local need=()
+  local p
+  for p in slurmd slurmctld slurm-client munge; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+      need+=("$p")
+  done
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    say "SLURM packages missing (${need[*]}) and no root apt-get to install them"
+    exit 3
+  fi
+  say "installing ${need[*]}"
+  # policy-rc.d keeps the packages from starting their own daemons.
+  if ! { apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "${need[@]}"; } >"$DIR/apt.log" 2>&1; then
+    tail -n 20 "$DIR/apt.log" >&2
+    say "cannot install ${need[*]} (log: $DIR/apt.log)"
+    exit 3
+  fi
+}
+
+# The machine as slurmd sees it, so the node is never drained for a size
+# mismatch: "NodeName=vm CPUs=2 Boards=1 ... RealMemory=24105".
+node_line() {
+  slurmd -C | head -n1
+}
+
+write_hooks() {
+  mkdir -p "$DIR/hooks"
+  local kind
+  for kind in prolog task_prolog epilog; do
+    write_if_changed "$DIR/hooks/$kind" "$(hook_text "$kind")" || true
+    chmod 0755 "$DIR/hooks/$kind"
+  done
+}
+
+# A hook runs the site script of the epmt checkout that the job names in its
+# comment ("epmt-site:<checkout>:<settings file>"), so test runs of several
+# checkouts share one cluster, and a job without that comment, or whose
+# checkout has gone, runs untouched. Sites point slurm.conf at the scripts
+# in scripts/slurm/ directly instead.
+hook_text() {
+  cat <<HOOK
+#!/bin/sh
+# Written by epmt's scripts/slurm/cluster.sh: runs the $1 script of the
+# epmt checkout that the job names in its comment, if any.
+case \${SLURM_JOB_COMMENT:-} in epmt-site:?*:?*) ;; *) exit 0 ;; esac
+c=\${SLURM_JOB_COMMENT#epmt-site:}
+script=\${c%%:*}/scripts/slurm/epmt-$1
+[ -x "\$script" ] || exit 0
+EPMT_SETTINGS=\${c#*:} exec "\$script"
+HOOK
+}
+
+write_if_changed() { # FILE TEXT: returns 0 when the file changed
+  if [ -f "$1" ] && [ "$(cat "$1")" == "$2" ]; then return 1; fi
+  printf '%s\n' "$2" >"$1.new" && mv "$1.new" "$1"
+}
+
+conf_text() {
+  local node host
+  node=$(node_line)
+  host=${node#NodeName=}
+  host=${host%% *}
+  cat <<CONF
+# Written by epmt's scripts/slurm/cluster.sh: a one-node test cluster.
+ClusterName=epmt
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$MUNGE_SOCKET
+CredType=cred/munge
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$DIR/state
+SlurmdSpoolDir=$DIR/spool
+SlurmctldPidFile=$DIR/run/slurmctld.pid
+SlurmdPidFile=$DIR/run/slurmd.pid
+SlurmctldLogFile=$DIR/log/slurmctld.log
+SlurmdLogFile=$DIR/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+JobAcctGatherType=jobacct_gather/none
+ReturnToService=2
+SlurmdTimeout=60
+InactiveLimit=0
+KillWait=5
+MinJobAge=600
+Prolog=$DIR/hooks/prolog
+TaskProlog=$DIR/hooks/task_prolog
+Epilog=$DIR/hooks/epilog
+$node NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
+CONF
+}
+
+start_munge() {
+  alive "$DIR/munge/run/munged.pid" munged && return 0
+  mkdir -p "$DIR/munge/etc" "$DIR/munge/run" "$DIR/munge/log" "$DIR/munge/lib"
+  chown -R munge:munge "$DIR/munge"
+  chmod 0700 "$DIR/munge/etc" "$DIR/munge/log" "$DIR/munge/lib"
+  chmod 0755 "$DIR/munge" "$DIR/munge/run"
+  if [ ! -s "$DIR/munge/etc/munge.key" ]; then
+    runuser -u munge -- mungekey -c -k "$DIR/munge/etc/munge.key"
+  fi
+  rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock" "$DIR/munge/run/munged.pid"
+  runuser -u munge -- munged 9>&- --socket="$MUNGE_SOCKET" \
+    --key-file="$DIR/munge/etc/munge.key" \
+    --pid-file="$DIR/munge/run/munged.pid" \
+    --log-file="$DIR/munge/log/munged.log" \
+    --seed-file="$DIR/munge/lib/munged.seed"
+}
+
+stop_pid() { # PIDFILE NAME: TERM, then KILL after 10 s
+  local pid _
+  alive "$1" "$2" || return 0
+  pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# Daemons get a clean environment and no terminal, so nothing of the caller
+# (a test's variables, its pipes) leaks into them or waits on them.
+daemon() {
+  setsid env -i PATH="$PATH" SLURM_CONF="$CONF" "$@" </dev/null \
+    >>"$DIR/log/daemons.out" 2>&1 9>&-
+}
+
+up() {
+  install_packages
+  mkdir -p "$DIR/state" "$DIR/spool" "$DIR/run" "$DIR/log"
+  chmod 0755 "$DIR"
+  write_hooks
+  local changed=0
+  write_if_changed "$CONF" "$(conf_text)" && changed=1
+  if [ $changed -eq 0 ] && ready; then return 0; fi
+  if [ $changed -eq 1 ]; then
+    stop_pid "$DIR/run/slurmd.pid" slurmd
+    stop_pid "$DIR/run/slurmctld.pid" slurmctld
+  fi
+  start_munge
+  # -c: start clean, forgetting jobs and node states of an earlier run
+  # whose daemons are gone.
+  alive "$DIR/run/slurmctld.pid" slurmctld || daemon slurmctld -c -f "$CONF"
+  alive "$DIR/run/slurmd.pid" slurmd || daemon slurmd -c -f "$CONF"
+  local _ state=""
+  for _ in $(seq 100); do
+    state=$(node_state)
+    case $state in
+      idle | mix | alloc | comp) return 0 ;;
+      down* | drain* | drng* | fail*)
+        timeout 10 scontrol update nodename=ALL state=resume 2>/dev/null || true
+        ;;
+    esac
+    sleep 0.5
+  done
+  say "the node did not become idle within 50 s (state: '${state:-none}')"
+  tail -n 20 "$DIR/log/slurmctld.log" "$DIR/log/slurmd.log" \
+    "$DIR/munge/log/munged.log" "$DIR/log/daemons.out" >&2 2>/dev/null || true
+  exit 1
+}
+
+down() {
+  stop_pid "$DIR/run/slurmd.pid" slurmd
+  stop_pid "$DIR/run/slurmctld.pid" slurmctld
+  stop_pid "$DIR/munge/run/munged.pid" munged
+}
+
+main() {
+  local cmd=${1:-up}
+  case $cmd in
+    up | down | status) ;;
+    env)
+      echo "SLURM_CONF=$CONF"
+      return 0
+      ;;
+    *)
+      echo "usage: cluster.sh [up|down|status|env]" >&2
+      exit 2
+      ;;
+  esac
+  mkdir -p "$DIR"
+  # One caller at a time: parallel test files all call "up".
+  exec 9>"$DIR/lock"
+  flock 9
+  case $cmd in
+    up) up ;;
+    down) down ;;
+    status) ready ;;
+  esac
+}
+
+main "$@"
