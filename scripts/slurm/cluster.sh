@@ -82,27 +82,35 @@ node_line() {
 write_hooks() {
   mkdir -p "$DIR/hooks"
   local kind
-  for kind in prolog task_prolog epilog; do
+  for kind in prolog task-prolog epilog; do
     write_if_changed "$DIR/hooks/$kind" "$(hook_text "$kind")" || true
     chmod 0755 "$DIR/hooks/$kind"
   done
 }
 
 # A hook runs the site script of the epmt checkout that the job names in its
-# comment ("epmt-site:<checkout>:<settings file>"), so test runs of several
-# checkouts share one cluster, and a job without that comment, or whose
-# checkout has gone, runs untouched. Sites point slurm.conf at the scripts
-# in scripts/slurm/ directly instead.
+# comment, "epmt-site:<checkout>:<dir>" with <dir>/settings.json as the
+# settings and <dir>/hooks.log as the hooks' log. Test runs of several
+# checkouts so share one cluster, and a job without such a comment, or whose
+# checkout has gone, runs untouched. Sites point slurm.conf at the scripts in
+# scripts/slurm/ directly instead (docs/slurm.md).
 hook_text() {
   cat <<HOOK
 #!/bin/sh
 # Written by epmt's scripts/slurm/cluster.sh: runs the $1 script of the
 # epmt checkout that the job names in its comment, if any.
-case \${SLURM_JOB_COMMENT:-} in epmt-site:?*:?*) ;; *) exit 0 ;; esac
-c=\${SLURM_JOB_COMMENT#epmt-site:}
+c=\${SLURM_JOB_COMMENT:-}
+# A TaskProlog has the job's environment, without the comment: ask SLURM.
+if [ -z "\$c" ] && [ -n "\${SLURM_JOB_ID:-}" ]; then
+  c=\$(SLURM_CONF=$CONF timeout 5 scontrol show job -o "\$SLURM_JOB_ID" 2>/dev/null |
+    sed -n 's/.* Comment=\\(epmt-site:[^ ]*\\).*/\\1/p')
+fi
+case \$c in epmt-site:/?*:/?*) ;; *) exit 0 ;; esac
+c=\${c#epmt-site:}
 script=\${c%%:*}/scripts/slurm/epmt-$1
 [ -x "\$script" ] || exit 0
-EPMT_SETTINGS=\${c#*:} exec "\$script"
+export EPMT_SETTINGS="\${c#*:}/settings.json" EPMT_SLURM_LOG="\${c#*:}/hooks.log"
+exec "\$script"
 HOOK
 }
 
@@ -148,7 +156,7 @@ InactiveLimit=0
 KillWait=5
 MinJobAge=600
 Prolog=$DIR/hooks/prolog
-TaskProlog=$DIR/hooks/task_prolog
+TaskProlog=$DIR/hooks/task-prolog
 Epilog=$DIR/hooks/epilog
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
