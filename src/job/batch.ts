@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import type { Settings } from "../settings/mod.ts";
+import { slurmJobRecord } from "./slurm.ts";
 import { processName, processScript, sessionId, userName } from "./system.ts";
 
 /** The batch systems we recognise. */
@@ -70,8 +71,10 @@ function first(
  * session id (from /proc/self/stat) is the job id and the name, script name
  * and user are made up, each with a warning in `warnings`.
  *
- * Script name: the script the parent process runs (`bash job.sh`) when there
- * is one and it is not the batch system's spooled copy of the job script;
+ * Script name: in a SLURM batch job the submitted script, as
+ * `scontrol show job` reports it; else the script the parent process runs
+ * (`bash job.sh`) when there is one and it is not the batch system's
+ * spooled copy of the job script;
  * else, in a batch job, the job name (SLURM and PBS name a job after its
  * script unless told otherwise); else the parent's process name.
  *
@@ -110,6 +113,13 @@ export async function detectJob(
     }
     break;
   }
+  // SLURM runs a spooled copy of the script and gives a Prolog no job
+  // name: ask SLURM for the submitted script's path (and the name).
+  const lookup = opts.scriptname ?? true;
+  const fromSlurm = batch === "slurm" && id && (lookup || name === undefined)
+    ? await slurmJobRecord(id, env)
+    : {};
+  name ??= fromSlurm.name;
   if (id === undefined) {
     id = String(sessionId());
     warnings.push(`JOB_ID unset: Using session id ${id} as JOB_ID`);
@@ -118,11 +128,14 @@ export async function detectJob(
     name = id;
     warnings.push(`JOB_NAME unset: Using job id ${id} as JOB_NAME`);
   }
-  const lookup = opts.scriptname ?? true;
-  const parentScript = lookup ? processScript(Deno.ppid) : undefined;
+  const parentScript = lookup && !fromSlurm.script
+    ? processScript(Deno.ppid)
+    : undefined;
   let scriptname: string;
   if (!lookup) {
     scriptname = name;
+  } else if (fromSlurm.script) {
+    scriptname = fromSlurm.script;
   } else if (parentScript && !isSpooledScript(parentScript)) {
     scriptname = parentScript;
     if (!batch) {
