@@ -27,6 +27,7 @@ import {
   METADATA_FORMAT_VERSION,
   type StartRecord,
 } from "./metadata.ts";
+import { slurmExitStatus } from "./slurm.ts";
 import { groupNames, hostName, userName } from "./system.ts";
 import { isoLocal, nowMs } from "./time.ts";
 
@@ -206,7 +207,8 @@ async function readRuns(c: JobContext): Promise<JobRun[]> {
 
 /**
  * `stop`: adds the stop record (stop time, exit status = the first non-zero
- * status among the runs, environment changes since start, tags) and writes
+ * status among the runs, else SLURM's exit code in an Epilog, else 0,
+ * environment changes since start, tags) and writes
  * job_metadata atomically; then removes the start record and run log.
  */
 export async function stopJob(
@@ -243,7 +245,8 @@ export async function stopJob(
     job_el_env_changes: changes,
     job_el_env_changes_len: Object.keys(changes).length,
     job_el_from_batch: c.job.fromBatch,
-    job_el_status: runs.find((r) => r.exit_status !== 0)?.exit_status ?? 0,
+    job_el_status: runs.find((r) => r.exit_status !== 0)?.exit_status ??
+      slurmExitStatus(env) ?? 0,
     job_el_stop: isoLocal(nowMs()),
     job_runs: runs,
   };

@@ -5,7 +5,8 @@ import type { Context } from "../context.ts";
 export const usage = `epmt stop
 
 Records the end of the current job: stop time, exit status (the first
-non-zero status among its epmt run commands, else 0), the environment
+non-zero status among its epmt run commands, else SLURM's exit code when
+run from an Epilog, else 0), the environment
 variables changed since start and the job tags, written atomically to
 job_metadata in the job directory. Unset LD_PRELOAD first if you exported
 epmt source. With -n nothing is written.`;
