@@ -5,7 +5,7 @@ import { jobState } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
 
-export const usage = `epmt source [--shell bash|csh]
+export const usage = `epmt source [--shell bash|csh | --slurm]
 
 Prints the environment that makes every program started afterwards collected
 into the current job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job directory) and
@@ -13,6 +13,8 @@ LD_PRELOAD (the collector, then any LD_PRELOAD already set).
 
   bash, sh, zsh:  export $(epmt source)
   csh, tcsh:      eval \`epmt source --shell csh\`
+  SLURM:          epmt source --slurm  (in a TaskProlog: export NAME=value
+                  lines; nothing when the job was not started)
 
 Run epmt start first, and unset LD_PRELOAD before epmt stop.`;
 
@@ -28,6 +30,7 @@ const SHELLS: Record<string, "sh" | "csh"> = {
 
 /** `epmt source`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
+  if (args.includes("--slurm")) return await taskProlog(ctx, args);
   let shell: "sh" | "csh" = "sh";
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -72,4 +75,35 @@ function shQuote(v: string): string {
 
 function cshQuote(v: string): string {
   return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `epmt source --slurm`: the lines a SLURM TaskProlog prints to set a
+ * task's environment. SLURM takes everything after "=" as the value, so
+ * values are not quoted, and one with a line break cannot be passed. Prints
+ * nothing for a job that was not started, so its tasks run untouched.
+ */
+async function taskProlog(ctx: Context, args: string[]): Promise<number> {
+  if (args.length > 1) {
+    throw new UsageError(`source: --slurm takes no other arguments`);
+  }
+  const c = await currentJobContext(ctx.settings, ctx.env, false);
+  if ((await jobState(c.dir)) !== "started") {
+    log.warning(
+      `no started job for job id ${c.job.id} (${c.dir}): nothing to export`,
+    );
+    return 0;
+  }
+  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  const lines: string[] = [];
+  for (const [k, v] of vars) {
+    if (/[\n\r]/.test(v)) {
+      log.warning(`${k} holds a line break; SLURM cannot take it, not set`);
+    } else {
+      lines.push(`export ${k}=${v}`);
+    }
+  }
+  if (lines.length) console.log(lines.join("\n"));
+  return 0;
 }
