@@ -28,6 +28,8 @@ export interface Settings {
   papiex_output: string;
   /** Where `stage` puts <jobid>.tgz. */
   stage_dest: string;
+  /** What the SLURM Epilog does after stop: "stage", "submit" or "stop". */
+  slurm_epilog: string;
 }
 
 type Kind = "string" | "boolean" | "integer" | "provider" | "port";
@@ -64,6 +66,7 @@ export const KEYS: readonly KeySpec[] = [
   spec("papiex_options", "string"),
   spec("papiex_output", "string"),
   spec("stage_dest", "string"),
+  spec("slurm_epilog", "string"),
 ];
 
 export function defaults(): Settings {
@@ -84,6 +87,7 @@ export function defaults(): Settings {
     papiex_options: "",
     papiex_output: "/tmp/epmt/",
     stage_dest: "./",
+    slurm_epilog: "stage",
   };
 }
 
