@@ -3,6 +3,7 @@
  * scripts/slurm/cluster.sh and submits real job scripts to it.
  */
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { ROOT, runCmd } from "./helpers.ts";
 
 /** The cluster as the tests see it. */
@@ -138,4 +139,20 @@ export async function jobInfo(
   const info: Record<string, string> = {};
   for (const m of r.stdout.matchAll(/(\w+)=(\S*)/g)) info[m[1]] ??= m[2];
   return info;
+}
+
+/** A job's row in a SQLite database epmt submitted to, or undefined. */
+export function jobRow(
+  file: string,
+  jobid: string,
+): Record<string, unknown> | undefined {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const row = db.prepare(
+      "SELECT jobid, jobname, username, exitcode, num_procs FROM jobs WHERE jobid = ?",
+    ).get(jobid);
+    return row ? { ...row } : undefined;
+  } finally {
+    db.close();
+  }
 }

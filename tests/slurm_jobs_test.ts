@@ -10,6 +10,7 @@ import { jobBox } from "./job_helpers.ts";
 import {
   type Cluster,
   HAS_COLLECTOR,
+  jobRow,
   sbatch,
   slurmCluster,
 } from "./slurm_helpers.ts";
@@ -32,7 +33,7 @@ set -e
   "auto.sh": `#!/bin/bash
 "$EPMT" -a run /bin/sh -c 'ls / >/dev/null; exit 4'
 `,
-  // 3. start, export the collector, plain commands, stop.
+  // 3. start, export the collector, plain commands, stop, submit.
   "sourced.sh": `#!/bin/bash
 #SBATCH --job-name=sourced_job
 "$EPMT" start
@@ -41,6 +42,7 @@ export $("$EPMT" source)
 ls / >/dev/null
 unset LD_PRELOAD
 "$EPMT" stop
+"$EPMT" submit
 `,
 };
 
@@ -107,6 +109,15 @@ Deno.test({
           assert(collected.length > 0, `collector files in ${dir}`);
         }
       }
+
+      // The third job submitted itself into the job's database.
+      const row = jobRow(box.env.EPMT_DB_FILENAME, sourced.id);
+      assert(row, `job ${sourced.id} in ${box.env.EPMT_DB_FILENAME}`);
+      assertEquals(
+        [row.jobname, row.username, row.exitcode],
+        ["sourced_job", "root", 0],
+      );
+      if (HAS_COLLECTOR) assert(Number(row.num_procs) >= 3, `${row.num_procs}`);
     } finally {
       await box.remove();
     }

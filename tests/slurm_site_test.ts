@@ -13,6 +13,7 @@ import {
   type Cluster,
   HAS_COLLECTOR,
   jobInfo,
+  jobRow,
   sbatch,
   slurmCluster,
 } from "./slurm_helpers.ts";
@@ -299,6 +300,28 @@ Deno.test({
         await s.log(),
         `belongs to uid ${uid1}, not to ${USERS[1]}; the job runs without epmt`,
       );
+    } finally {
+      await box.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "SLURM site hooks: slurm_epilog submit loads the job into the database",
+  ignore: !cluster.ok,
+  async fn() {
+    const box = await jobBox();
+    try {
+      const s = await site(box, { slurm_epilog: "submit" });
+      const job = await plainJob(box, "plain.sh", PLAIN, [s.comment]);
+      assertEquals(job.code, 3, await s.log());
+      const row = jobRow(join(box.dir, "epmt.db"), job.id);
+      assert(row, `job ${job.id} in the database: ${await s.log()}`);
+      assertEquals(
+        [row.jobname, row.username, row.exitcode],
+        ["ESM4_hist_ocean_18540101", "root", 3],
+      );
+      if (HAS_COLLECTOR) assert(Number(row.num_procs) >= 3, `${row.num_procs}`);
     } finally {
       await box.remove();
     }
