@@ -28,9 +28,10 @@ hook_log() {
   fi
 }
 
-# Logs and ends the hook with success: the job goes on without epmt.
+# Logs and ends the hook with success; GIVE_UP_NOTE says what that means.
+GIVE_UP_NOTE="the job runs without epmt"
 give_up() {
-  hook_log "$*; the job runs without epmt"
+  hook_log "$*; $GIVE_UP_NOTE"
   exit 0
 }
 
@@ -73,15 +74,19 @@ job_user() {
     give_up "user $SLURM_JOB_USER does not have uid $SLURM_JOB_UID here"
 }
 
-# A setting as the site sees it (epmt help, read as root: a user's own
-# settings never steer what root does).
-site_setting() {
-  local out
-  out=$(timeout -k 2 "$TIME_LIMIT" env -i PATH="$PATH" HOME="${HOME:-/root}" \
-    ${EPMT_SETTINGS:+EPMT_SETTINGS="$EPMT_SETTINGS"} \
+# The site's settings as `epmt help` prints them, read once per hook as
+# root: a user's own settings never steer what root does.
+load_site_settings() {
+  [ -n "${HELP_TEXT:-}" ] && return 0
+  HELP_TEXT=$(timeout -k 2 "$TIME_LIMIT" env -i PATH="$PATH" \
+    HOME="${HOME:-/root}" ${EPMT_SETTINGS:+EPMT_SETTINGS="$EPMT_SETTINGS"} \
     ${DENO_DIR:+DENO_DIR="$DENO_DIR"} "$EPMT" help 2>&1) ||
-    give_up "epmt help failed: $(printf '%s' "$out" | tail -n1)"
-  printf '%s\n' "$out" | sed -n "s/^  $1  *//p" | head -n1
+    give_up "epmt help failed: $(printf '%s' "$HELP_TEXT" | tail -n1)"
+}
+
+# One setting's value, after load_site_settings.
+site_setting() {
+  printf '%s\n' "$HELP_TEXT" | sed -n "s/^  $1  *//p" | head -n1
 }
 
 # Runs epmt ARGS as the job's user, in directory RUN_DIR [/], with a clean
@@ -110,6 +115,7 @@ as_user() {
 # papiex_output (absolute, as root reads it) into PAPIEX_OUTPUT, with the
 # trailing slash epmt writes.
 site_papiex_output() {
+  load_site_settings
   PAPIEX_OUTPUT=$(site_setting papiex_output)
   case $PAPIEX_OUTPUT in
     /*) PAPIEX_OUTPUT=${PAPIEX_OUTPUT%/}/ ;;
