@@ -1,0 +1,486 @@
+/*
+ * The exec family. exec replaces the image without running exit handlers,
+ * so the record of the image is written just before, and the next image of
+ * the same pid learns through one environment variable (removed again at
+ * its start-up) its generation, its start time and what the thread has
+ * already been counted for (getrusage, /proc and schedstat keep counting
+ * across exec, so the next image reports the difference).
+ *
+ * A fork child that has not started threads and then execs is the usual
+ * way of starting a command: it is not written separately; its figures and
+ * start time carry over to the image it execs, which is generation 0 (as
+ * papiex). The same carrying happens when the exec is likely to fail (the
+ * file is missing or not executable), so that a failing attempt does not
+ * split one image into two records. If an exec we wrote for fails anyway,
+ * the image goes on as the next generation.
+ *
+ * The perf counters of the exec'ing thread are handed over too, when the
+ * next image is sure to load the collector with the same events (so no fd
+ * is ever left behind in a program that does not know it): opening a
+ * counter costs more than the rest of a fork and exec's bookkeeping.
+ *
+ * glibc's exec functions call the kernel directly, not through execve, so
+ * each one is wrapped here. posix_spawn and system() start new processes,
+ * whose images start fresh at generation 0; vfork children are not ours.
+ */
+#include "collector.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* HANDOFF_VAR=pid:generation:start_us:[base0,...]:[fd.id.base,...] where
+ * the last part has one fd.id.base (or -) per event. */
+#define HANDOFF_MAX (96 + M_COUNT * 21 + MAX_EVENTS * 64)
+
+static const char *parse_num(const char *p, int64_t *out)
+{
+    int neg = *p == '-';
+    p += neg;
+    int64_t v = 0;
+    if (*p < '0' || *p > '9')
+        return NULL;
+    while (*p >= '0' && *p <= '9')
+        v = v * 10 + (*p++ - '0');
+    *out = neg ? -v : v;
+    return p;
+}
+
+/* Takes the counters part of a hand-over: "fd.id.base" or "-" per event. */
+static const char *take_counters(const char *p, int collecting)
+{
+    for (int i = 0; p && *p; i++) {
+        if (i > 0) {
+            if (*p != ',')
+                return NULL;
+            p++;
+        }
+        if (*p == '-') {
+            p++;
+            continue;
+        }
+        int64_t fd, id, base;
+        p = parse_num(p, &fd);
+        if (p && *p == '.')
+            p = parse_num(p + 1, &id);
+        else
+            return NULL;
+        if (p && *p == '.')
+            p = parse_num(p + 1, &base);
+        else
+            return NULL;
+        if (p && i < MAX_EVENTS)
+            perf_adopt(i, (int)fd, (uint64_t)id, base, collecting);
+    }
+    return p;
+}
+
+int exec_take_handoff(int collecting)
+{
+    const char *v = env_value(E_HANDOFF);
+    if (!v)
+        return 0;
+    int64_t pid = -1, gen = -1, start = 0, base[M_COUNT];
+    int nbase = 0;
+    const char *p = parse_num(v, &pid);
+    int mine = p && pid == k_getpid();
+    if (mine && *p == ':')
+        p = parse_num(p + 1, &gen);
+    if (p && *p == ':')
+        p = parse_num(p + 1, &start);
+    if (p && *p == ':' && p[1] != ':') {
+        do
+            p = parse_num(p + 1, &base[nbase++]);
+        while (p && *p == ',' && nbase < M_COUNT);
+    } else if (p && *p == ':')
+        p++;
+    mine = mine && p && gen >= 0;
+    if (mine && !collecting) {
+        if (*p == ':')
+            take_counters(p + 1, 0);
+        mine = 0;
+    }
+    if (mine) {
+        st.generation = (int)gen;
+        st.start_us = start;
+        if (nbase == M_COUNT) {
+            for (int k = 0; k < M_COUNT; k++)
+                st.base[k] = (uint64_t)base[k];
+            st.has_base = 1;
+        }
+        if (*p == ':')
+            take_counters(p + 1, 1);
+    }
+    unsetenv(HANDOFF_VAR);
+    return mine;
+}
+
+/* Would exec of this file probably work? Only cheap checks: an executable
+ * file, found on PATH for the p variants, starting like a program or a
+ * script where no shell fallback exists. */
+static int exec_likely(const char *file, int search, int need_magic)
+{
+    if (!file)
+        return 1;
+    if (search && !s_chr(file, '/')) {
+        if (!*file)
+            return 0;
+        const char *path = getenv("PATH");
+        if (!path)
+            path = "/bin:/usr/bin";
+        for (;;) {
+            const char *end = s_chr(path, ':');
+            size_t n = end ? (size_t)(end - path) : s_len(path);
+            char cand[PATH_MAX];
+            struct buf b = {cand, 0, sizeof cand - 1, 0};
+            if (n == 0)
+                put_str(&b, "./"); /* an empty entry is the current dir */
+            else {
+                put_mem(&b, path, n);
+                put_str(&b, "/");
+            }
+            put_str(&b, file);
+            cand[b.len] = 0;
+            if (!b.overflow && k_faccess(AT_FDCWD, cand, X_OK) == 0)
+                return 1;
+            if (!end)
+                return 0;
+            path = end + 1;
+        }
+    }
+    if (k_faccess(AT_FDCWD, file, X_OK) != 0)
+        return 0;
+    if (!need_magic)
+        return 1;
+    int fd = k_open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+    if (fd < 0)
+        return 1; /* execute-only: cannot look, assume it is fine */
+    unsigned char m[4];
+    long n = k_read(fd, m, sizeof m);
+    k_close(fd);
+    return (n >= 2 && m[0] == '#' && m[1] == '!') ||
+           (n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' &&
+            m[3] == 'F');
+}
+
+/* envp's value of `name` (with its '='), or NULL. */
+static const char *env_in(char *const envp[], const char *name, size_t n)
+{
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (s_starts(envp[i], name, n))
+            return envp[i] + n;
+    return NULL;
+}
+
+/* Will `file` run with the collector loaded as we are, counting the same
+ * events? The same LD_PRELOAD and PAPIEX_OPTIONS go with it, and it is a
+ * script or a dynamically linked program the loader will preload into
+ * (not setuid, setgid or with file capabilities). */
+static int next_image_collects(const char *file, char *const envp[])
+{
+    const char *pre = env_in(envp, "LD_PRELOAD=", 11);
+    const char *opt = env_in(envp, "PAPIEX_OPTIONS=", 15);
+    if (!pre || !opt || !s_eq(pre, cfg.preload) || !s_eq(opt, cfg.options))
+        return 0;
+    int fd = k_open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+    if (fd < 0)
+        return 0;
+    int ok = 0;
+    struct stat sb;
+    union {
+        unsigned char b[1024];
+        Elf64_Ehdr eh;
+    } h;
+    long n = k_read(fd, h.b, sizeof h.b);
+    if (k_fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        !(sb.st_mode & (S_ISUID | S_ISGID)) &&
+        sc6(SYS_fgetxattr, fd, L("security.capability"), 0, 0, 0, 0) < 0) {
+        if (n >= 2 && h.b[0] == '#' && h.b[1] == '!')
+            ok = 1;
+        else if (n >= (long)sizeof h.eh && h.b[EI_MAG0] == ELFMAG0 &&
+                 h.b[EI_MAG1] == ELFMAG1 && h.b[EI_MAG2] == ELFMAG2 &&
+                 h.b[EI_MAG3] == ELFMAG3 && h.b[EI_CLASS] == ELFCLASS64 &&
+                 h.eh.e_phentsize == sizeof(Elf64_Phdr)) {
+            /* Dynamically linked: it has an interpreter (the loader). */
+            for (unsigned i = 0; i < h.eh.e_phnum; i++) {
+                uint64_t at = h.eh.e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
+                if (at + sizeof(Elf64_Phdr) > (uint64_t)n)
+                    break;
+                Elf64_Phdr ph;
+                m_copy(&ph, h.b + at, sizeof ph);
+                if (ph.p_type == PT_INTERP)
+                    ok = 1;
+            }
+        }
+    }
+    k_close(fd);
+    return ok;
+}
+
+/* The counters part of the hand-over, with the fds made to survive exec:
+ * returns 1 if any was handed over (to be undone if exec fails). */
+static int hand_counters(struct buf *b, struct slot *me)
+{
+    int any = 0;
+    put_str(b, ":");
+    for (int i = 0; i < cfg.nevents; i++) {
+        if (i)
+            put_str(b, ",");
+        int fd = me->evfd[i];
+        if (fd < 0 || k_fcntl(fd, F_SETFD, 0) != 0) {
+            put_str(b, "-");
+            continue;
+        }
+        put_i64(b, fd);
+        put_str(b, ".");
+        put_u64(b, me->evid[i]);
+        put_str(b, ".");
+        /* Since the last written image: what the next one starts from. */
+        put_i64(b, me->ev[i] >= 0 ? me->ev[i] : me->evbase[i]);
+        any = 1;
+    }
+    return any;
+}
+
+static void keep_counters_private(struct slot *me)
+{
+    for (int i = 0; me && i < cfg.nevents; i++)
+        if (me->evfd[i] >= 0)
+            k_fcntl(me->evfd[i], F_SETFD, FD_CLOEXEC);
+}
+
+/* What before_exec did, for after_failed_exec to undo. */
+struct exec_state {
+    int wrote;    /* this image's record was written */
+    int handed;   /* counter fds were made to survive exec */
+};
+
+/* Before an exec: writes the record when this image is to be reported on
+ * its own, and prepares the hand-over into `handoff` (empty: none). The
+ * counters go along only for a file we checked (file != NULL, envp). */
+static struct exec_state before_exec(char *handoff, const char *file,
+                                     int search, int need_magic,
+                                     char *const envp[])
+{
+    struct exec_state x = {0, 0};
+    handoff[0] = 0;
+    if (!collector_active())
+        return x;
+    uint64_t base[M_COUNT];
+    struct slot *me = my_slot;
+    int carry = st.forked && threads_count() <= 1;
+    int gen = st.generation;
+    int64_t start = st.start_us;
+    int have = 0;
+    if (!carry && exec_likely(file, search, need_magic) &&
+        record_process(WHY_EXEC, 0)) {
+        x.wrote = 1;
+        gen++;
+        start = st.end_us;
+        have = 1;
+        for (int k = 0; k < M_COUNT; k++)
+            base[k] = metric_is_process_scope(k) ? st.pscope[k]
+                      : me                       ? me->m[k]
+                                                 : 0;
+    } else {
+        /* Not written: the next image reports all since this one began. */
+        have = st.has_base || (me && me->has_base);
+        for (int k = 0; k < M_COUNT; k++)
+            base[k] = metric_is_process_scope(k)
+                          ? (st.has_base ? st.base[k] : 0)
+                          : (me && me->has_base ? me->base[k] : 0);
+        if (me)
+            for (int i = 0; i < cfg.nevents; i++)
+                me->ev[i] = -1; /* hand over evbase, not a reading */
+    }
+    struct buf b = {handoff, 0, HANDOFF_MAX - 1, 0};
+    put_str(&b, HANDOFF_VAR "=");
+    put_i64(&b, st.pid);
+    put_str(&b, ":");
+    put_i64(&b, gen);
+    put_str(&b, ":");
+    put_i64(&b, start);
+    put_str(&b, ":");
+    for (int k = 0; have && k < M_COUNT; k++) {
+        if (k)
+            put_str(&b, ",");
+        put_u64(&b, base[k]);
+    }
+    if (me && file && cfg.nevents && !(search && !s_chr(file, '/')) &&
+        next_image_collects(file, envp))
+        x.handed = hand_counters(&b, me);
+    if (b.overflow) {
+        handoff[0] = 0;
+        if (x.handed)
+            keep_counters_private(me);
+        x.handed = 0;
+    } else
+        handoff[b.len] = 0;
+    return x;
+}
+
+/* The exec returned, so it failed: take the counters back, and if we wrote
+ * for it, go on as the next generation. */
+static void after_failed_exec(struct exec_state x)
+{
+    if (x.handed)
+        keep_counters_private(my_slot);
+    if (!x.wrote)
+        return;
+    st.generation++;
+    st.start_us = st.end_us;
+    for (int k = 0; k < M_COUNT; k++)
+        if (metric_is_process_scope(k))
+            st.base[k] = st.pscope[k];
+    st.has_base = 1;
+    threads_rebase(st.end_us);
+    atomic_store(&st.written, 0);
+}
+
+/* envp plus the hand-over (replacing any old one), in `space` if it has
+ * room for `cap` pointers, else in mmap'd memory (*mapped bytes) that the
+ * caller unmaps if exec returns; NULL if there is nothing to add. */
+#define ENV_ON_STACK 512
+static char **with_handoff(char *const envp[], char *handoff, char **space,
+                           size_t cap, size_t *mapped)
+{
+    *mapped = 0;
+    if (!handoff[0])
+        return NULL;
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    char **env = space;
+    if (n + 2 > cap) {
+        *mapped = (n + 2) * sizeof(char *);
+        if (!(env = k_mmap(*mapped)))
+            return NULL;
+    }
+    size_t k = 0, name = sizeof HANDOFF_VAR - 1;
+    for (size_t i = 0; i < n; i++)
+        if (!s_starts(envp[i], HANDOFF_VAR "=", name + 1))
+            env[k++] = envp[i];
+    env[k++] = handoff;
+    env[k] = NULL;
+    return env;
+}
+
+typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
+
+static execvpe_fn real_execvpe(void)
+{
+    if (!hot.real_execvpe)
+        hot.real_execvpe = dlsym_next("execvpe");
+    return (execvpe_fn)hot.real_execvpe;
+}
+
+enum how { BY_PATH, BY_SEARCH, BY_AT };
+
+/* One path for all: the kernel call (or glibc's PATH search) with the
+ * hand-over added, then the bookkeeping if it returns. */
+static int run_exec(enum how how, int dirfd, const char *file,
+                    char *const argv[], char *const envp[], int flags)
+{
+    char handoff[HANDOFF_MAX];
+    char *space[ENV_ON_STACK];
+    size_t mapped = 0;
+    char **env = NULL;
+    struct exec_state x = {0, 0};
+    if (how == BY_SEARCH)
+        real_execvpe(); /* look it up now, not in the middle of things */
+    if (collector_active()) {
+        x = how == BY_AT ? before_exec(handoff, NULL, 0, 0, envp)
+                         : before_exec(handoff, file, how == BY_SEARCH,
+                                       how == BY_PATH, envp);
+        env = with_handoff(envp, handoff, space, ENV_ON_STACK, &mapped);
+    }
+    char *const *use = env ? env : envp;
+    int r;
+    if (how == BY_SEARCH)
+        r = real_execvpe()(file, argv, use); /* sets errno itself */
+    else {
+        long k = how == BY_AT ? k_execveat(dirfd, file, argv, use, flags)
+                              : k_execve(file, argv, use);
+        errno = (int)-k; /* exec only returns on failure */
+        r = -1;
+    }
+    int e = errno;
+    if (mapped)
+        k_munmap(env, mapped);
+    after_failed_exec(x);
+    errno = e;
+    return r;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return run_exec(BY_PATH, AT_FDCWD, path, argv, envp, 0);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    return run_exec(BY_PATH, AT_FDCWD, path, argv, environ, 0);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return run_exec(BY_SEARCH, AT_FDCWD, file, argv, envp, 0);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                    char *const envp[], int flags)
+{
+    return run_exec(BY_AT, dirfd, path, argv, envp, flags);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return run_exec(BY_AT, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+/* The list forms: gather the arguments, then as the vector forms. */
+#define GATHER(first, ap, argv, extra)                                      \
+    size_t n_ = 1;                                                          \
+    va_start(ap, first);                                                    \
+    while (va_arg(ap, char *))                                              \
+        n_++;                                                               \
+    va_end(ap);                                                             \
+    char *argv[n_ + 1];                                                     \
+    argv[0] = (char *)(first);                                              \
+    va_start(ap, first);                                                    \
+    for (size_t i_ = 1; i_ <= n_; i_++)                                     \
+        argv[i_] = va_arg(ap, char *);                                      \
+    extra;                                                                  \
+    va_end(ap)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    GATHER(arg, ap, argv, (void)0);
+    return execv(path, argv);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    GATHER(arg, ap, argv, (void)0);
+    return execvp(file, argv);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    char **envp;
+    GATHER(arg, ap, argv, envp = va_arg(ap, char **));
+    return execve(path, argv, envp);
+}

@@ -1,0 +1,222 @@
+/*
+ * Threads: one slot per thread of the process image, handed out without
+ * locks (an atomic counter; slot 0, the main thread, lives in the process
+ * state, the others in 64-slot chunks mmap'd when first needed), and the
+ * hooks that see
+ * threads start (pthread_create, thrd_create) and end (a thread-specific
+ * data destructor, which runs on return, pthread_exit and cancellation).
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <threads.h>
+
+#define CHUNK 64
+#define MAX_CHUNKS 4096 /* 262,144 threads per image; later ones unrecorded */
+
+__thread struct slot *my_slot __attribute__((tls_model("initial-exec")));
+
+static struct slot *chunks[MAX_CHUNKS];
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+                         void *(*)(void *), void *);
+typedef int (*thrd_create_fn)(thrd_t *, thrd_start_t, void *);
+
+static create_fn real_create(void)
+{
+    if (!hot.real_create)
+        hot.real_create = dlsym_next("pthread_create");
+    return (create_fn)hot.real_create;
+}
+
+static thrd_create_fn real_thrd_create(void)
+{
+    if (!hot.real_thrd_create)
+        hot.real_thrd_create = dlsym_next("thrd_create");
+    return (thrd_create_fn)hot.real_thrd_create;
+}
+
+unsigned threads_count(void)
+{
+    unsigned n = atomic_load(&st.nslots);
+    return n > CHUNK * MAX_CHUNKS + 1 ? CHUNK * MAX_CHUNKS + 1 : n;
+}
+
+struct slot *threads_slot(unsigned i)
+{
+    if (i == 0)
+        return &st.slot0;
+    i--;
+    struct slot *c = __atomic_load_n(&chunks[i / CHUNK], __ATOMIC_ACQUIRE);
+    return c ? &c[i % CHUNK] : NULL;
+}
+
+static struct slot *slot_claim(void)
+{
+    unsigned i = atomic_fetch_add(&st.nslots, 1);
+    struct slot *s = &st.slot0;
+    if (i > 0) {
+        i--;
+        unsigned c = i / CHUNK;
+        if (c >= MAX_CHUNKS)
+            return NULL;
+        struct slot *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+        if (!chunk) {
+            struct slot *p = k_mmap(CHUNK * sizeof(struct slot));
+            if (!p)
+                return NULL;
+            struct slot *none = NULL;
+            if (__atomic_compare_exchange_n(&chunks[c], &none, p, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE))
+                chunk = p;
+            else {
+                k_munmap(p, CHUNK * sizeof(struct slot));
+                chunk = none;
+            }
+        }
+        s = &chunk[i % CHUNK];
+    }
+    /* Fresh memory is zero; a slot reused in a fork child was set FREE. */
+    s->tid = 0;
+    s->start_us = s->end_us = 0;
+    for (int k = 0; k < M_COUNT; k++)
+        s->m[k] = 0;
+    s->has_base = 0;
+    for (int k = 0; k < MAX_EVENTS; k++) {
+        s->ev[k] = -1;
+        s->evbase[k] = 0;
+        s->evfd[k] = -1;
+        s->evid[k] = 0;
+    }
+    s->fn = NULL;
+    s->c11fn = NULL;
+    s->arg = NULL;
+    atomic_store(&s->state, SLOT_STARTING);
+    return s;
+}
+
+/* End of a thread: store its final figures while it still exists. */
+static void thread_end(void *p)
+{
+    struct slot *s = p;
+    if (!s || s != my_slot || !collector_active())
+        return;
+    int expect = SLOT_RUNNING;
+    if (atomic_compare_exchange_strong(&s->state, &expect, SLOT_CAPTURING)) {
+        measure_self(s, NULL);
+        perf_read(s, 1);
+        atomic_store(&s->state, SLOT_DONE);
+    }
+    my_slot = NULL;
+}
+
+static void make_current(struct slot *s, int64_t start_us)
+{
+    s->tid = k_gettid();
+    s->start_us = start_us;
+    perf_open_thread(s);
+    my_slot = s;
+    if (hot.key_ok)
+        pthread_setspecific(hot.end_key, s);
+    atomic_store(&s->state, SLOT_RUNNING);
+}
+
+void threads_init(int64_t start_us, const uint64_t *base)
+{
+    _Static_assert(sizeof(pthread_key_t) == sizeof hot.end_key, "key");
+    hot.key_ok =
+        pthread_key_create((pthread_key_t *)&hot.end_key, thread_end) == 0;
+    struct slot *s = slot_claim();
+    if (!s)
+        return;
+    if (base) {
+        m_copy(s->base, base, sizeof s->base);
+        s->has_base = 1;
+    }
+    make_current(s, start_us);
+}
+
+void threads_after_fork(int64_t start_us)
+{
+    unsigned n = threads_count();
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *s = threads_slot(i);
+        if (!s)
+            continue;
+        if (atomic_load(&s->state) != SLOT_DONE)
+            perf_close(s);
+        atomic_store(&s->state, SLOT_FREE);
+    }
+    perf_reset_count();
+    atomic_store(&st.nslots, 0);
+    my_slot = NULL;
+    struct slot *s = slot_claim();
+    if (s)
+        make_current(s, start_us);
+}
+
+void threads_rebase(int64_t now)
+{
+    unsigned n = threads_count();
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *s = threads_slot(i);
+        if (!s)
+            continue;
+        int state = atomic_load(&s->state);
+        if (state == SLOT_DONE)
+            atomic_store(&s->state, SLOT_FREE);
+        else if (state == SLOT_HELD) {
+            m_copy(s->base, s->m, sizeof s->base);
+            s->has_base = 1;
+            for (int e = 0; e < MAX_EVENTS; e++)
+                s->evbase[e] = s->ev[e] > 0 ? s->ev[e] : 0;
+            s->start_us = now;
+            atomic_store(&s->state, SLOT_RUNNING);
+        }
+    }
+}
+
+static void *thread_start(void *p)
+{
+    struct slot *s = p;
+    make_current(s, now_us());
+    errno = 0;
+    if (s->c11fn)
+        return (void *)(intptr_t)s->c11fn(s->arg);
+    return s->fn(s->arg);
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                          void *(*fn)(void *), void *arg)
+{
+    if (!collector_active())
+        return real_create()(t, attr, fn, arg);
+    struct slot *s = slot_claim();
+    if (!s)
+        return real_create()(t, attr, fn, arg);
+    s->fn = fn;
+    s->arg = arg;
+    int r = real_create()(t, attr, thread_start, s);
+    if (r != 0)
+        atomic_store(&s->state, SLOT_DEAD);
+    return r;
+}
+
+EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
+{
+    if (!collector_active())
+        return real_thrd_create()(t, fn, arg);
+    struct slot *s = slot_claim();
+    if (!s)
+        return real_thrd_create()(t, fn, arg);
+    s->c11fn = fn;
+    s->arg = arg;
+    int r = real_create()((pthread_t *)t, NULL, thread_start, s);
+    if (r == 0)
+        return thrd_success;
+    atomic_store(&s->state, SLOT_DEAD);
+    return r == ENOMEM ? thrd_nomem : thrd_error;
+}
