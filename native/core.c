@@ -14,6 +14,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+extern char **environ;
+
 /* Found by `epmt --version` scanning the library file. */
 __attribute__((used)) static const char version_tag[] =
     "EPMT_COLLECTOR_VERSION=" EPMT_COLLECTOR_VERSION;
@@ -125,16 +127,34 @@ static const char *keep_str(const char *s, size_t cap)
     return k ? k : "";
 }
 
+/* Points the PAPIEX_OUTPUT entry of the environment at the absolute form,
+ * in the array itself: programs read main's envp as well as environ. */
+static void publish_outdir(void)
+{
+    static const char name[] = "PAPIEX_OUTPUT=";
+    char entry[PATH_MAX + sizeof name];
+    struct buf b = {entry, 0, sizeof entry - 1, 0};
+    put_str(&b, name);
+    put_str(&b, cfg.outdir);
+    const char *kept = b.overflow ? NULL : keep(entry, b.len);
+    for (char **e = environ; kept && e && *e; e++)
+        if (s_starts(*e, name, sizeof name - 1))
+            *e = (char *)kept;
+}
+
 /* Output directory as an absolute path ending in '/': a relative one is
  * taken against the directory we start in, so a later chdir cannot scatter
- * the files. Unset means /tmp/, as papiex. Returns -1 if unusable. */
+ * the files, and PAPIEX_OUTPUT is set to it for the processes that follow
+ * (the one change to the environment a user can see, and only then). Unset
+ * means /tmp/, as papiex. Returns -1 if unusable. */
 static int set_outdir(const char *dir)
 {
     char path[PATH_MAX];
     size_t n = 0;
+    int relative = dir && *dir && dir[0] != '/';
     if (!dir || !*dir)
         dir = "/tmp/";
-    if (dir[0] != '/') {
+    if (relative) {
         long r = sc6(SYS_getcwd, L(path), sizeof path, 0, 0, 0, 0);
         if (r <= 0)
             return -1;
@@ -153,6 +173,8 @@ static int set_outdir(const char *dir)
         path[n++] = '/';
     cfg.outdir = keep(path, n);
     cfg.outdir_len = n;
+    if (relative && cfg.outdir)
+        publish_outdir();
     return cfg.outdir ? 0 : -1;
 }
 
@@ -349,6 +371,8 @@ static unsigned snapshot(struct slot **rows, unsigned cap)
             state = atomic_load(&s->state);
         }
         state = atomic_load(&s->state);
+        if (state == SLOT_HELD)
+            s->end_us = st.end_us; /* running threads end with the process */
         if (state == SLOT_DONE || state == SLOT_HELD)
             rows[k++] = s;
     }
