@@ -55,7 +55,9 @@ Deno.test("per-process CSV: one file, papiex's columns, values from the right so
   assert(Number(p.rchar) > 0 && Number(p.syscr) > 0, "io was read");
   assert(Number(p.minflt) > 0 && Number(p.num_threads) === 1);
   // starttime: microseconds since boot, before now.
-  const uptime = Number((await Deno.readTextFile("/proc/uptime")).split(" ")[0]);
+  const uptime = Number(
+    (await Deno.readTextFile("/proc/uptime")).split(" ")[0],
+  );
   assert(0 < Number(p.starttime) && Number(p.starttime) <= uptime * 1e6);
   assert(Number(p[EVENT]) > 0, "the perf counter counted");
   await Deno.remove(out, { recursive: true });
@@ -73,7 +75,10 @@ Deno.test("COLLATED_CSV: one file per host and job, header once, named by job id
     assertEquals(r.code, 0);
     assertEquals(await names(out), [`${HOST}-collated-papiex-4242-0.csv`]);
     const text = await Deno.readTextFile(join(out, (await names(out))[0]));
-    assertEquals(text.split("\n").filter((l) => l.startsWith("tags,")).length, 1);
+    assertEquals(
+      text.split("\n").filter((l) => l.startsWith("tags,")).length,
+      1,
+    );
     const procs = processes(parseCsv(text));
     assertEquals(procs.map((p) => p.row.exename).sort(), [
       "/bin/bash",
@@ -112,7 +117,9 @@ Deno.test("COLLATED_TSV: papiex's header file and one line per process", async (
   const fixture = await Deno.readTextFile(
     join(FIXTURES, "papiex", "collated", "vm-papiex-header.tsv"),
   );
-  const header = await Deno.readTextFile(join(out, `${HOST}-papiex-header.tsv`));
+  const header = await Deno.readTextFile(
+    join(out, `${HOST}-papiex-header.tsv`),
+  );
   assertEquals(header, fixture.replace("}", `,${EVENT}}`));
   const names29 = header.slice(1, header.indexOf("}")).split(",");
   const lines = (await Deno.readTextFile(join(out, `${HOST}-papiex.tsv`)))
@@ -212,22 +219,27 @@ Deno.test("nothing is written, and nothing changes, when it cannot or should not
       same(await run(cmd, { options: form, out: "/proc/" }));
     }
   });
-  await t.step("a relative directory is fixed at start, whatever cd follows", async () => {
-    await Deno.mkdir(join(root, "rel"));
-    const r = await run(["/bin/bash", "-c", "cd /; /bin/true"], {
-      options: "COLLATED_CSV",
-      out: "rel",
-      cwd: root,
-    });
-    assertEquals(r.code, 0);
-    assertEquals(await names(root), ["rel"]);
-    const procs = processes(
-      parseCsv(
-        await Deno.readTextFile(join(root, "rel", (await names(join(root, "rel")))[0])),
-      ),
-    );
-    assertEquals(procs.length, 2);
-  });
+  await t.step(
+    "a relative directory is fixed at start, whatever cd follows",
+    async () => {
+      await Deno.mkdir(join(root, "rel"));
+      const r = await run(["/bin/bash", "-c", "cd /; /bin/true"], {
+        options: "COLLATED_CSV",
+        out: "rel",
+        cwd: root,
+      });
+      assertEquals(r.code, 0);
+      assertEquals(await names(root), ["rel"]);
+      const procs = processes(
+        parseCsv(
+          await Deno.readTextFile(
+            join(root, "rel", (await names(join(root, "rel")))[0]),
+          ),
+        ),
+      );
+      assertEquals(procs.length, 2);
+    },
+  );
   await Deno.remove(root, { recursive: true });
 });
 

@@ -23,7 +23,7 @@ function byExe(procs: Proc[], exe: string): Proc[] {
 
 Deno.test("a shell pipeline and subshell tree: every ppid links to its parent", async () => {
   const out = await scratch();
-  const script = 'ls /etc | wc -l >/dev/null; cat /etc/hostname >/dev/null; ' +
+  const script = "ls /etc | wc -l >/dev/null; cat /etc/hostname >/dev/null; " +
     '(sleep 0.05; true); sh -c "echo hi | tr a-z A-Z" >/dev/null';
   const r = await run(["/bin/bash", "-c", script], { options: CSV, out });
   assertEquals(r.code, 0);
@@ -164,10 +164,13 @@ Deno.test("death by a signal: exitsignal, and the same exit status as without", 
 Deno.test("exit 3 is kept and recorded", async () => {
   const out = await scratch();
   const missing = join(out, "no-such-file");
-  const r = await run(["/bin/bash", "-c", `ls ${missing} 2>/dev/null; exit 3`], {
-    options: CSV,
-    out,
-  });
+  const r = await run(
+    ["/bin/bash", "-c", `ls ${missing} 2>/dev/null; exit 3`],
+    {
+      options: CSV,
+      out,
+    },
+  );
   assertEquals(r.code, 3);
   const procs = await allProcs(out);
   assertEquals(byExe(procs, "/bin/bash")[0].row.exitcode, "3");
@@ -187,7 +190,10 @@ Deno.test("exec chain: generations of one pid, each counted once", async (t) => 
     assertEquals(r.code, 7);
     const files = await names(dir);
     const pid = files[0].split("-")[2];
-    assertEquals(files, [0, 1, 2].map((g) => `${Deno.hostname()}-papiex-${pid}-${g}.csv`));
+    assertEquals(
+      files,
+      [0, 1, 2].map((g) => `${Deno.hostname()}-papiex-${pid}-${g}.csv`),
+    );
     const procs = (await allProcs(dir)).sort((a, b) =>
       n(a.row.generation) - n(b.row.generation)
     );
@@ -226,24 +232,27 @@ Deno.test("exec chain: generations of one pid, each counted once", async (t) => 
     const procs = await allProcs(dir);
     assertEquals(procs.map((p) => p.row.generation), ["0"]);
   });
-  await t.step("an exec that fails late: the rest is the next generation", async () => {
-    const dir = join(out, "late");
-    await Deno.mkdir(dir);
-    const script = join(out, "bad-interpreter");
-    await Deno.writeTextFile(script, "#!/nonexistent/interpreter\n");
-    await Deno.chmod(script, 0o755);
-    await run([`${BUILD}/exec_chain`, "0", "100", script], {
-      options: CSV,
-      out: dir,
-    });
-    const procs = (await allProcs(dir)).sort((a, b) =>
-      n(a.row.generation) - n(b.row.generation)
-    );
-    assertEquals(procs.map((p) => p.row.generation), ["0", "1"]);
-    const cpu = procs.map((p) => n(p.row.usertime) + n(p.row.systemtime));
-    assert(cpu[0] >= 90_000 && cpu[1] < 30_000, `not counted twice: ${cpu}`);
-    assertEquals(procs[1].row.exitcode, "7");
-  });
+  await t.step(
+    "an exec that fails late: the rest is the next generation",
+    async () => {
+      const dir = join(out, "late");
+      await Deno.mkdir(dir);
+      const script = join(out, "bad-interpreter");
+      await Deno.writeTextFile(script, "#!/nonexistent/interpreter\n");
+      await Deno.chmod(script, 0o755);
+      await run([`${BUILD}/exec_chain`, "0", "100", script], {
+        options: CSV,
+        out: dir,
+      });
+      const procs = (await allProcs(dir)).sort((a, b) =>
+        n(a.row.generation) - n(b.row.generation)
+      );
+      assertEquals(procs.map((p) => p.row.generation), ["0", "1"]);
+      const cpu = procs.map((p) => n(p.row.usertime) + n(p.row.systemtime));
+      assert(cpu[0] >= 90_000 && cpu[1] < 30_000, `not counted twice: ${cpu}`);
+      assertEquals(procs[1].row.exitcode, "7");
+    },
+  );
   await Deno.remove(out, { recursive: true });
 });
 

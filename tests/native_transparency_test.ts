@@ -1,0 +1,122 @@
+/**
+ * The collector must never change what a program does: the same bytes out,
+ * the same signal dispositions as the program sees them, errno, no file
+ * descriptors of ours, and no output of its own unless asked.
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { allProcs, BUILD, names, run, scratch } from "./native_helpers.ts";
+
+const text = new TextDecoder();
+/** Program output, with pipe and socket inode numbers (new in every run)
+ * left out. */
+const dec = {
+  decode: (b: Uint8Array) =>
+    text.decode(b).replace(/(pipe|socket):\[\d+\]/g, "$1"),
+};
+
+Deno.test("stdout is byte-identical with and without the collector (1 MB through pipes)", async () => {
+  const out = await scratch();
+  const cmd = ["/bin/bash", "-c", "seq 1 200000 | tr 0-9 a-j | cat"];
+  const bare = await run(cmd);
+  assert(bare.stdout.length > 1_000_000, `${bare.stdout.length} bytes`);
+  for (
+    const options of [
+      "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+      "PERF_COUNT_SW_CPU_CLOCK",
+      "COLLATED_TSV",
+    ]
+  ) {
+    const r = await run(cmd, { options, out });
+    assertEquals([r.code, r.signal, r.stderr], [0, null, ""], options);
+    assertEquals(r.stdout, bare.stdout, options);
+  }
+  assertEquals((await allProcs(out)).length, 8, "4 in each CSV form");
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("what the program sees of itself is unchanged: signals, errno, fds", async (t) => {
+  const out = await scratch();
+  const probe = [`${BUILD}/probe`];
+  const bare = dec.decode((await run(probe)).stdout);
+  await t.step("without events: identical", async () => {
+    const r = await run(probe, { options: "COLLATED_CSV", out });
+    assertEquals(dec.decode(r.stdout), bare);
+    assertMatch(bare, /^signal 15 default$/m);
+    assertMatch(bare, /^errno after sigaction 1234 /m);
+    assertMatch(bare, /^errno after pthread_create 4321$/m);
+  });
+  await t.step("with an event: only the counter's fd, high up", async () => {
+    const r = await run(probe, { options: "PERF_COUNT_SW_CPU_CLOCK", out });
+    const fds = (text: string) =>
+      text.split("\n").filter((l) => l.startsWith("fds ")).join("\n");
+    const ours = fds(dec.decode(r.stdout)).replace(
+      / (\d+)=anon_inode:\[perf_event\]/g,
+      (m, fd) => Number(fd) >= 256 ? "" : m,
+    );
+    assertEquals(ours, fds(bare));
+    const rest = (text: string) =>
+      text.split("\n").filter((l) => !l.startsWith("fds ")).join("\n");
+    assertEquals(rest(dec.decode(r.stdout)), rest(bare));
+  });
+  await t.step("signals the parent ignored stay ignored", async () => {
+    const cmd = ["/bin/bash", "-c", `trap "" HUP INT PIPE; exec ${probe[0]}`];
+    const b = dec.decode((await run(cmd)).stdout);
+    assertMatch(b, /^signal 1 ignored$/m);
+    const r = await run(cmd, { options: "COLLATED_CSV", out });
+    assertEquals(dec.decode(r.stdout), b);
+  });
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("no output of its own unless PAPIEX_DEBUG is set", async () => {
+  const out = await scratch();
+  const cmd = ["/bin/bash", "-c", "/bin/true; /bin/true"];
+  const quiet = await run(cmd, { options: "COLLATED_CSV", out: "/proc/" });
+  assertEquals([quiet.stdout.length, quiet.stderr], [0, ""]);
+  const loud = await run(cmd, {
+    options: "COLLATED_CSV",
+    out,
+    env: { PAPIEX_DEBUG: "1" },
+  });
+  assertEquals(loud.stdout.length, 0);
+  const lines = loud.stderr.trim().split("\n");
+  assert(lines.length >= 4, loud.stderr);
+  for (const l of lines) assertMatch(l, /^epmt-collector\[\d+\]: /);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("a static program is not collected and gets no fd of ours", async () => {
+  const out = await scratch();
+  const prog = `${BUILD}/static_fds`;
+  const bare = await run([prog]);
+  const direct = await run([prog], {
+    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    out,
+  });
+  assertEquals(direct.stdout, bare.stdout);
+  assertEquals(await names(out), []);
+  // Started from a collected shell, whose counters could have been handed
+  // over across exec: they must not be.
+  const shell = await run(["/bin/bash", "-c", `${prog}; ${prog}`], {
+    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    out,
+  });
+  assertEquals(dec.decode(shell.stdout), dec.decode(bare.stdout).repeat(2));
+  const procs = await allProcs(out);
+  assertEquals(procs.map((p) => p.row.exename), ["/bin/bash"]);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("a program started without LD_PRELOAD gets no fd of ours", async () => {
+  const out = await scratch();
+  const probe = `${BUILD}/probe`;
+  const bare = dec.decode((await run([probe])).stdout);
+  const r = await run(["/bin/bash", "-c", `env -u LD_PRELOAD ${probe}`], {
+    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    out,
+  });
+  assertEquals(dec.decode(r.stdout), bare);
+  const procs = await allProcs(out);
+  assertEquals(procs.map((p) => p.row.exename).sort(), ["/bin/bash", "env"]);
+  await Deno.remove(out, { recursive: true });
+});
