@@ -5,6 +5,7 @@ import { DuplicateJobError } from "../src/db/store.ts";
 import { JOB_COLUMNS, PROCESS_COLUMNS } from "../src/db/columns.ts";
 import { numberPlaceholders } from "../src/db/postgres.ts";
 import { threadsOf } from "../src/db/threads.ts";
+import { CopyEncoder } from "../src/db/copy_text.ts";
 import { loadSettings } from "../src/settings/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { join } from "node:path";
@@ -224,4 +225,15 @@ Deno.test("threadsOf gives stored threads, or the row as the one thread", () => 
     threadsOf(cols, { threads: "[[7,10,20,3],[8,11,19,2,1]]" }),
     [[7, 10, 20, 3, null], [8, 11, 19, 2, 1]],
   );
+});
+
+Deno.test("CopyEncoder writes COPY text: escapes, NULL, numbers, UTF-8", () => {
+  const enc = new CopyEncoder(4); // tiny: it must grow
+  enc.row(["a\tb\nc\\d\re", null, 0, -12, 1795659616915099, 2.5, "ü→x\t"], 7);
+  enc.row([""], 1);
+  assertEquals(
+    new TextDecoder().decode(enc.take()),
+    "a\\tb\\nc\\\\d\\re\t\\N\t0\t-12\t1795659616915099\t2.5\tü→x\\t\n\n",
+  );
+  assertEquals(enc.size, 0);
 });

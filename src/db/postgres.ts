@@ -5,6 +5,7 @@
  * fails cleanly, so no job is ever stored twice or in part.
  */
 import postgres from "postgres";
+import { createConnection, type Socket } from "node:net";
 import type { DbParams } from "../settings/mod.ts";
 import { UserError } from "../errors.ts";
 import { JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
@@ -23,7 +24,7 @@ import {
   type SqlValue,
   type Store,
 } from "./store.ts";
-import { copyField } from "./copy_text.ts";
+import { CopyEncoder } from "./copy_text.ts";
 
 type Sql = postgres.Sql;
 type TxSql = postgres.TransactionSql;
@@ -41,7 +42,9 @@ const COPY_CHUNK = 1 << 20;
  * host, port, database and user, never the password.
  */
 export async function openPostgres(params: DbParams): Promise<PostgresStore> {
-  const sql = postgres({
+  // A variable, not a literal: the `socket` option is missing from
+  // postgres.js's type declarations.
+  const options = {
     host: params.host,
     port: params.port,
     database: params.dbname,
@@ -52,6 +55,9 @@ export async function openPostgres(params: DbParams): Promise<PostgresStore> {
     fetch_types: false,
     onnotice: () => {},
     connection: { application_name: "epmt" },
+    // Our own connected socket, to turn Nagle's algorithm off: with it,
+    // postgres.js's small writes wait for delayed ACKs (~40 ms each).
+    socket: () => connectSocket(params.host, params.port),
     types: {
       // Integers as numbers (exact to 2^53), JSON as text: as on SQLite.
       int8: {
@@ -67,7 +73,8 @@ export async function openPostgres(params: DbParams): Promise<PostgresStore> {
         parse: (x: string) => x,
       },
     },
-  });
+  };
+  const sql = postgres(options);
   const store = new PostgresStore(sql, params);
   try {
     await store.ensureSchema();
@@ -76,6 +83,20 @@ export async function openPostgres(params: DbParams): Promise<PostgresStore> {
     throw store.explain(e);
   }
   return store;
+}
+
+function connectSocket(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    // A host starting with "/" is the directory of the server's Unix socket.
+    const socket = host.startsWith("/")
+      ? createConnection({ path: `${host}/.s.PGSQL.${port}` })
+      : createConnection({ host, port, noDelay: true });
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
 }
 
 /** Numbers `?` placeholders as $1, $2, ... outside quoted text. */
@@ -329,24 +350,21 @@ export class PostgresStore implements Store {
     });
     const width = PROCESS_COLUMNS.length;
     const values: SqlValue[] = new Array(width);
-    let chunk = "";
+    const copy = new CopyEncoder(COPY_CHUNK + (COPY_CHUNK >> 2));
     for (let i = 0; i < rows.length && !failure; i++) {
       rows.fill(i, values, 0);
-      let line = copyField(values[0]);
-      for (let k = 1; k < width; k++) line += "\t" + copyField(values[k]);
-      chunk += line + "\n";
-      if (chunk.length >= COPY_CHUNK) {
-        if (!writable.write(chunk)) {
+      copy.row(values, width);
+      if (copy.size >= COPY_CHUNK) {
+        if (!writable.write(copy.take())) {
           await Promise.race([
             new Promise((resolve) => writable.once("drain", resolve)),
             failed,
           ]);
         }
-        chunk = "";
         progress?.(i, rows.length);
       }
     }
-    if (!failure) writable.end(chunk);
+    if (!failure) writable.end(copy.take());
     await Promise.race([ended, failed]);
     if (failure) throw failure;
     let stored: number;

@@ -4,7 +4,6 @@
  * a ProcessTable with the process tree computed. Files are read, never
  * changed.
  */
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { type JobInfo, readJobInfo } from "./job_info.ts";
@@ -89,9 +88,12 @@ export function readJobDir(
   inputPattern: string,
   progress?: FileProgress,
 ): ReadJob {
-  let names: string[];
+  const names: string[] = [];
   try {
-    names = readdirSync(dir);
+    // Deno's own listing: node's readdirSync also sorts (slow at 100k).
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isDirectory) names.push(e.name);
+    }
   } catch (e) {
     throw new UserError(`cannot read ${display}: ${(e as Error).message}`);
   }

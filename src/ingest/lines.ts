@@ -51,6 +51,8 @@ export function forEachLine(
       const text = carry + decoder.decode(BUFFER.subarray(0, n), {
         stream: true,
       });
+      // A short read of a regular file is its end: saves a read per file.
+      const last = n < BUFFER.length;
       let from = 0;
       for (;;) {
         const nl = text.indexOf("\n", from);
@@ -59,6 +61,7 @@ export function forEachLine(
         from = nl + 1;
       }
       carry = from === 0 ? text : text.slice(from);
+      if (last) break;
     }
     const last = carry + decoder.decode();
     if (last !== "") fn(last, ++lineNo);
