@@ -143,3 +143,101 @@ function fields(line: string): string[] {
   out.push(cur);
   return out;
 }
+
+/** A tar member for `tarGz`: a file, or a link/directory by `type`. */
+export interface TarEntry {
+  name: string;
+  content?: string;
+  /** "0" file (default), "2" symlink, "1" hard link, "5" directory. */
+  type?: string;
+  link?: string;
+}
+
+/** A gzip tar of `entries`, written by hand (hostile names allowed). */
+export async function tarGz(path: string, entries: TarEntry[]): Promise<void> {
+  const { gzipSync } = await import("node:zlib");
+  const enc = new TextEncoder();
+  const blocks: Uint8Array[] = [];
+  for (const e of entries) {
+    const body = enc.encode(e.content ?? "");
+    const h = new Uint8Array(512);
+    const put = (off: number, len: number, s: string) =>
+      h.set(enc.encode(s).subarray(0, len), off);
+    put(0, 100, e.name);
+    put(100, 8, "0000644\0");
+    put(108, 8, "0000000\0");
+    put(116, 8, "0000000\0");
+    put(124, 12, body.length.toString(8).padStart(11, "0") + "\0");
+    put(136, 12, "14712345670\0");
+    put(148, 8, "        ");
+    put(156, 1, e.type ?? "0");
+    put(157, 100, e.link ?? "");
+    put(257, 6, "ustar\0");
+    put(263, 2, "00");
+    let sum = 0;
+    for (const b of h) sum += b;
+    put(148, 8, sum.toString(8).padStart(6, "0") + "\0 ");
+    blocks.push(h, body, new Uint8Array((512 - body.length % 512) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  const size = blocks.reduce((a, b) => a + b.length, 0);
+  const tar = new Uint8Array(size);
+  let off = 0;
+  for (const b of blocks) {
+    tar.set(b, off);
+    off += b.length;
+  }
+  await Deno.writeFile(path, gzipSync(tar));
+}
+
+/**
+ * A job of about `n` processes in one concatenated CSV: the tree sample
+ * repeated with fresh pids. Returns the number of processes.
+ */
+export async function bigJob(
+  dir: string,
+  jobid: string,
+  n: number,
+): Promise<number> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "job_metadata"),
+    encodeMetadata(metadata(jobid)),
+  );
+  const tree = join(PAPIEX, "tree");
+  const files = [...Deno.readDirSync(tree)].map((e) => e.name).sort();
+  const texts = files.map((f) =>
+    Deno.readTextFileSync(join(tree, f)).split("\n")
+  );
+  const header = texts[0][0];
+  const cols = header.split(",");
+  const shiftable = ["pid", "ppid", "tid"].map((c) => cols.indexOf(c));
+  const out = await Deno.open(join(dir, `vm-collated-papiex-${jobid}-0.csv`), {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  const enc = new TextEncoder();
+  await out.write(enc.encode(header + "\n"));
+  let made = 0;
+  for (let r = 0; made < n; r++) {
+    let text = "";
+    for (const lines of texts) {
+      for (const line of lines.slice(1)) {
+        if (!line) continue;
+        // Fields before args hold no commas in this sample; shift by split.
+        const f = line.split(",");
+        const off = f.length - cols.length;
+        for (const k of shiftable) {
+          const i = k + off;
+          if (f[i] !== "") f[i] = String(Number(f[i]) + r * 10000);
+        }
+        text += f.join(",") + "\n";
+      }
+      made++;
+    }
+    await out.write(enc.encode(text));
+  }
+  out.close();
+  return made;
+}
