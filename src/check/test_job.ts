@@ -31,7 +31,7 @@ export function selfCommand(): string[] | undefined {
 export async function checkTestJob(
   env: Record<string, string>,
 ): Promise<CheckResult> {
-  const name = "test job";
+  const name = "test_job";
   const shown = `epmt -a run ${TEST_ARGV.join(" ")}`;
   const self = selfCommand();
   if (!self) {

@@ -2,6 +2,9 @@ import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { defaults, type Settings } from "../../settings/schema.ts";
 import { checkCollector } from "../../check/collector.ts";
+import { checkDatabase } from "../../check/database.ts";
+import { checkEvents, checkOptions } from "../../check/events.ts";
+import { papiexOptions } from "../../job/collector.ts";
 import { checkOutputDir } from "../../check/output_dir.ts";
 import { checkParanoid } from "../../check/perf.ts";
 import {
@@ -36,10 +39,14 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
 
   const { result: settingsResult, settings } = checkSettings(ctx);
   report(settingsResult);
-  const collector = await checkCollector(settings.install_prefix);
-  report(collector.result);
+  const { result, collector } = await checkCollector(settings.install_prefix);
+  report(result);
+  const options = papiexOptions(collector, settings.papiex_options);
+  report(await checkOptions(collector, options));
   report(await checkParanoid(Deno.uid() === 0));
+  report(await checkEvents(collector, options));
   report(checkOutputDir(settings.papiex_output));
+  report(await checkDatabase(settings));
   report(await checkTestJob(ctx.env));
   return failed ? 1 : 0;
 }
