@@ -100,6 +100,11 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
         "settings/settings_sqlite_localfile.json",
         "settings/settings_pg_localhost.json",
         "docs/install.md",
+        "docs/slurm.md",
+        "slurm/epmt-prolog",
+        "slurm/epmt-task-prolog",
+        "slurm/epmt-epilog",
+        "slurm/epmt-slurm-lib.sh",
         "README.txt",
       ]
     ) {
@@ -122,6 +127,17 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
   await t.step("start, run (collected), stop", async () => {
     let r = await epmt(["start"]);
     assertEquals(r.code, 0, r.stderr);
+    // The SLURM TaskProlog in the bundle finds the bundle's epmt.
+    const hook = await runCmd(join(folder, "slurm", "epmt-task-prolog"), [], {
+      env: { ...env, EPMT_SLURM_LOG: join(tmp, "slurm.log") },
+      clearEnv: true,
+      cwd: work,
+    });
+    assertEquals(hook.code, 0, hook.stderr);
+    assertMatch(
+      hook.stdout,
+      new RegExp(`^export LD_PRELOAD=${folder}/lib/libepmt\\.so$`, "m"),
+    );
     r = await epmt(["run", "/bin/sh", "-c", "echo collected; /bin/true"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout, "collected\n");

@@ -9,11 +9,12 @@
  *   bin/deno         the Deno runtime
  *   lib/libepmt.so   the collector
  *   settings/        ready settings files
+ *   slurm/           Prolog, TaskProlog and Epilog scripts (docs/slurm.md)
  *   docs/            the admin and user documentation
  *   README.txt
  * ```
  */
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { launcherScript } from "./launcher.ts";
 
 /** Options for {@linkcode makeBundle}. */
@@ -37,15 +38,19 @@ export const PROGRAM = "epmt.cjs";
 /** Creates the bundle folder; throws with the bundler's output on failure. */
 export async function makeBundle(opts: BundleOptions): Promise<void> {
   await Deno.remove(opts.folder, { recursive: true }).catch(ignoreNotFound);
-  for (const sub of ["bin", "lib", "settings", "docs"]) {
+  for (const sub of ["bin", "lib"]) {
     await Deno.mkdir(join(opts.folder, sub), { recursive: true });
   }
   await bundleProgram(opts, join(opts.folder, PROGRAM));
   await Deno.copyFile(opts.deno, join(opts.folder, "bin", "deno"));
   await Deno.chmod(join(opts.folder, "bin", "deno"), 0o755);
   await Deno.copyFile(opts.collector, join(opts.folder, "lib", "libepmt.so"));
-  await copyMatching(join(opts.root, "settings"), /\.json$/, opts.folder);
-  await copyMatching(join(opts.root, "docs"), /\.md$/, opts.folder);
+  const copy = (from: string, pattern: RegExp, to: string) =>
+    copyMatching(join(opts.root, from), pattern, join(opts.folder, to));
+  await copy("settings", /\.json$/, "settings");
+  await copy("docs", /\.md$/, "docs");
+  // The site hooks find epmt in the folder above them (docs/slurm.md).
+  await copy(join("scripts", "slurm"), /^epmt-/, "slurm");
   const launcher = join(opts.folder, "epmt");
   await Deno.writeTextFile(
     launcher,
@@ -100,24 +105,17 @@ async function bundleProgram(opts: BundleOptions, out: string): Promise<void> {
   }
 }
 
+/** Copies the files of `from` whose names match into `to` (modes kept). */
 async function copyMatching(
   from: string,
   pattern: RegExp,
-  bundle: string,
+  to: string,
 ): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(from));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw e;
-  }
+  const entries = await Array.fromAsync(Deno.readDir(from));
+  await Deno.mkdir(to, { recursive: true });
   for (const e of entries) {
     if (e.isFile && pattern.test(e.name)) {
-      await Deno.copyFile(
-        join(from, e.name),
-        join(bundle, basename(from), e.name),
-      );
+      await Deno.copyFile(join(from, e.name), join(to, e.name));
     }
   }
 }
