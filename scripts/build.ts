@@ -60,7 +60,7 @@ try {
 
   const name = `epmt-${VERSION}-${platform}`;
   const folder = join(out, name);
-  await makeBundle({
+  const info = await makeBundle({
     root: ROOT,
     deno,
     folder,
@@ -70,6 +70,10 @@ try {
   });
   await smokeTest(join(folder, "epmt"), join(folder, "lib", "libepmt.so"));
   say(`bundle ${show(folder)}/ (deno ${Deno.version.deno}), checked`);
+  say(
+    `bundle runs where glibc >= ${info.glibc} (${info.glibcDetail}); ` +
+      `build on the oldest system you target to reach older ones`,
+  );
 
   if (!opt["no-tar"]) {
     const tarball = `${folder}.tar.gz`;

@@ -51,6 +51,10 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
         assert(!(await exists(join(dist, "epmt"))), "no stale binary");
       }
       assertStringIncludes(r.stdout, `build: bundle `);
+      assertMatch(
+        r.stdout,
+        /^build: bundle runs where glibc >= 2\.\d+ \(lib\/libepmt\.so 2\.\d+, bin\/deno 2\.\d+\)/m,
+      );
       assertStringIncludes(r.stdout, `build: archive `);
     },
   );

@@ -15,6 +15,7 @@
  * ```
  */
 import { join } from "node:path";
+import { glibcNeeded } from "./glibc.ts";
 import { launcherScript } from "./launcher.ts";
 
 /** Options for {@linkcode makeBundle}. */
@@ -35,8 +36,19 @@ export interface BundleOptions {
 /** The bundled program's file name inside the bundle. */
 export const PROGRAM = "epmt.cjs";
 
-/** Creates the bundle folder; throws with the bundler's output on failure. */
-export async function makeBundle(opts: BundleOptions): Promise<void> {
+/** What a made bundle needs of the machines it runs on. */
+export interface BundleInfo {
+  /** The oldest glibc every binary in the bundle runs on, e.g. "2.34". */
+  glibc: string;
+  /** Which file needs which glibc, e.g. "lib/libepmt.so 2.34, bin/deno 2.27". */
+  glibcDetail: string;
+}
+
+/**
+ * Creates the bundle folder; throws with the bundler's output on failure.
+ * Resolves what the bundle needs of its hosts.
+ */
+export async function makeBundle(opts: BundleOptions): Promise<BundleInfo> {
   await Deno.remove(opts.folder, { recursive: true }).catch(ignoreNotFound);
   for (const sub of ["bin", "lib"]) {
     await Deno.mkdir(join(opts.folder, sub), { recursive: true });
@@ -62,10 +74,33 @@ export async function makeBundle(opts: BundleOptions): Promise<void> {
     }),
   );
   await Deno.chmod(launcher, 0o755);
+  const info = glibcOf(opts.folder, ["bin/deno", "lib/libepmt.so"]);
   await Deno.writeTextFile(
     join(opts.folder, "README.txt"),
-    readme(opts.version),
+    readme(opts.version, info),
   );
+  return info;
+}
+
+/** The glibc the bundle's binaries need: the newest any of them needs. */
+function glibcOf(folder: string, files: string[]): BundleInfo {
+  const needs = files.map((f) => ({
+    f,
+    v: glibcNeeded(join(folder, f)) ?? "0",
+  }));
+  needs.sort((a, b) => compareVersions(b.v, a.v));
+  return {
+    glibc: needs[0].v,
+    glibcDetail: needs.map((n) => `${n.f} ${n.v}`).join(", "),
+  };
+}
+
+function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number), y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return 0;
 }
 
 /**
@@ -124,8 +159,11 @@ function ignoreNotFound(e: unknown): void {
   if (!(e instanceof Deno.errors.NotFound)) throw e;
 }
 
-function readme(version: string): string {
+function readme(version: string, info: BundleInfo): string {
   return `epmt ${version}: the Experiment Performance Management Tool
+
+Runs on x86_64 Linux with glibc ${info.glibc} or newer
+(${info.glibcDetail}).
 
 Run ./epmt from this folder, or put it (or a symlink to it) on PATH:
 
