@@ -3,7 +3,7 @@
  * reusable 1 MiB buffer, UTF-8 decoded as a stream. Small per-process files
  * take one read.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { UserError } from "../errors.ts";
 
 const BUFFER = new Uint8Array(1 << 20);
@@ -30,6 +30,7 @@ export function forEachLine(
   path: string,
   name: string,
   fn: (line: string, lineNo: number) => void,
+  progress?: (bytesRead: number, size: number) => void,
 ): void {
   let fd: number;
   try {
@@ -38,6 +39,8 @@ export function forEachLine(
     throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
   }
   let lineNo = 0;
+  let bytes = 0;
+  let size = -1;
   try {
     let carry = "";
     for (;;) {
@@ -53,6 +56,11 @@ export function forEachLine(
       });
       // A short read of a regular file is its end: saves a read per file.
       const last = n < BUFFER.length;
+      bytes += n;
+      if (progress && !last) {
+        if (size < 0) size = fstatSync(fd).size;
+        progress(bytes, size);
+      }
       let from = 0;
       for (;;) {
         const nl = text.indexOf("\n", from);

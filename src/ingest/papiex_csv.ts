@@ -73,6 +73,8 @@ export class PapiexCsvReader {
   readonly #table: ProcessTable;
   /** Headers seen in this job, by their text (files share a few). */
   #headers = new Map<string, HeaderMap>();
+  #last?: HeaderMap;
+  #lastText = "";
   #nums = new Float64Array(64);
   #texts: string[] = [];
 
@@ -80,6 +82,9 @@ export class PapiexCsvReader {
     this.#writer = writer;
     this.#table = writer.table;
   }
+
+  /** Called while a large file is read: bytes so far, file size. */
+  progress?: (bytesRead: number, size: number) => void;
 
   /** Reads the file at `path`; `name` is how messages call it. */
   readFile(path: string, name: string): void {
@@ -154,7 +159,7 @@ export class PapiexCsvReader {
           threadRows = [];
         }
       }
-    });
+    }, this.progress);
     if (seen < expected) throw incomplete(lastLine);
     if (header === undefined) {
       throw new ParseError(name, 1, "empty file: no header line");
@@ -162,6 +167,8 @@ export class PapiexCsvReader {
   }
 
   #header(line: string, name: string, no: number): HeaderMap {
+    // Most files of a job share one header: compare before hashing.
+    if (line === this.#lastText && this.#last) return this.#last;
     let h = this.#headers.get(line);
     if (!h) {
       const mapped = mapHeader(splitCsvLine(line), this.#table);
@@ -172,6 +179,8 @@ export class PapiexCsvReader {
     if (this.#nums.length < h.names.length) {
       this.#nums = new Float64Array(h.names.length);
     }
+    this.#last = h;
+    this.#lastText = line;
     return h;
   }
 

@@ -28,6 +28,9 @@ export class PapiexTsvReader {
   #nums = new Float64Array(64);
   #texts: string[] = [];
 
+  /** Called while a large file is read: bytes so far, file size. */
+  progress?: (bytesRead: number, size: number) => void;
+
   constructor(writer: RowWriter) {
     this.#writer = writer;
   }
@@ -55,7 +58,7 @@ export class PapiexTsvReader {
       if (problem) throw new ParseError(name, no, problem);
       const r = this.#writer.addProcess(h, this.#nums, this.#texts, file, no);
       if (typeof r === "string") throw new ParseError(name, no, r);
-    });
+    }, this.progress);
   }
 
   #header(path: string, name: string): HeaderMap {

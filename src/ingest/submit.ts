@@ -150,7 +150,8 @@ async function submitDir(
     dir,
     display,
     settings.input_pattern,
-    (done, total) => progress.update(`reading ${display}`, done, total),
+    (done, total, unit) =>
+      progress.update(`reading ${display}`, done, total, unit),
   );
   const summary = summarize(job, resolve(display), Date.now() * 1000);
   for (const w of summary.warnings) log.warning(w);
@@ -174,7 +175,8 @@ async function submitDir(
   await store.insertJob(
     summary.row,
     job.table,
-    (done, total) => progress.update(`storing ${display}`, done, total),
+    (done, total) =>
+      progress.update(`storing ${display}`, done, total, "processes"),
   );
   progress.clear();
   log.info(
