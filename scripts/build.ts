@@ -145,7 +145,7 @@ async function compileBinary(collector: string): Promise<void> {
   } catch (e) {
     // DENORT_BIN pointing at a full deno "compiles" into a plain deno.
     await Deno.remove(binary);
-    await Deno.remove(lib);
+    await Deno.remove(dirname(lib), { recursive: true });
     say(
       `deno compile: the result does not run epmt (${
         e instanceof Error ? e.message : e
@@ -174,12 +174,10 @@ async function smokeTest(program: string, lib: string): Promise<void> {
     const lines = text.split("\n");
     const want = `epmt ${VERSION}`;
     if (!r.success || lines[0] !== want) {
+      const err = new TextDecoder().decode(r.stderr).trim().split("\n")[0];
       throw new Error(
-        `${show(program)} --version printed ${
-          JSON.stringify(text.slice(0, 200))
-        }, not "${want}" (exit ${r.code}): ${
-          new TextDecoder().decode(r.stderr).trim()
-        }`,
+        `${show(program)} --version printed "${lines[0]}", not "${want}"` +
+          ` (exit ${r.code}${err ? `: ${err}` : ""})`,
       );
     }
     const expected = `collector ${collectorVersion(lib)} ${lib}`;
