@@ -7,8 +7,10 @@
  *
  *     deno task bench startup [--rounds N]
  *
- * Every round runs start, run /bin/true, stop and source for a fresh job in
- * a scratch HOME and papiex_output, then the baselines. Exits 1 if a command
+ * Every round runs the baselines, then start, run /bin/true, stop and source
+ * for a fresh job in a scratch HOME and papiex_output, and source twice more:
+ * with a home directory that cannot hold Deno's cache (the launcher then
+ * uses one in TMPDIR), and with no usable cache at all (for reference). Exits 1 if a command
  * fails or a median is over budget.
  */
 import { dirname, join } from "node:path";
@@ -45,6 +47,8 @@ interface Case {
   argv: string[];
   /** Counted against the budget (the epmt commands) or a baseline. */
   budget: boolean;
+  /** Extra environment for this case. */
+  env?: Record<string, string>;
 }
 
 function cases(): Case[] {
@@ -74,6 +78,21 @@ function cases(): Case[] {
     },
     { name: "epmt stop", argv: [launcher, "stop"], budget: true },
     { name: "epmt source", argv: [launcher, "source"], budget: true },
+    {
+      // A home directory that cannot hold Deno's cache: the launcher
+      // falls back to a private folder in TMPDIR.
+      name: "epmt source, ro home",
+      argv: [launcher, "source"],
+      budget: true,
+      env: { HOME: "/proc/epmt-no-home", TMPDIR: join(work, "scratch") },
+    },
+    {
+      // No cache anywhere (a DENO_DIR that cannot be made): the worst case.
+      name: "epmt source, no cache",
+      argv: [launcher, "source"],
+      budget: false,
+      env: { DENO_DIR: "/proc/epmt-no-cache" },
+    },
   ];
 }
 
@@ -85,7 +104,7 @@ for (let round = 0; round < rounds; round++) {
     const r = await new Deno.Command(c.argv[0], {
       args: c.argv.slice(1),
       clearEnv: true,
-      env,
+      env: { ...env, ...c.env },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -110,7 +129,7 @@ console.log(
   }, ${Deno.version.deno}`,
 );
 console.log(
-  `${"command".padEnd(20)} ${"median".padStart(8)} ${"min".padStart(8)} ${
+  `${"command".padEnd(22)} ${"median".padStart(8)} ${"min".padStart(8)} ${
     "max".padStart(8)
   }  x deno-floor  verdict`,
 );
@@ -125,7 +144,7 @@ for (const c of cases()) {
     : `OVER ${BUDGET_MS} ms`;
   if (c.budget && m >= BUDGET_MS) over++;
   console.log(
-    `${c.name.padEnd(20)} ${ms(m)} ${ms(Math.min(...t))} ${
+    `${c.name.padEnd(22)} ${ms(m)} ${ms(Math.min(...t))} ${
       ms(Math.max(...t))
     }  ${(m / floor).toFixed(2).padStart(11)}  ${verdict}`,
   );

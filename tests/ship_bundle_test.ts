@@ -128,6 +128,39 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
     );
   });
 
+  await t.step(
+    "a home without room for Deno's cache: a private one in TMPDIR",
+    async () => {
+      const uid = Deno.uid();
+      const tmpdir = join(tmp, "tmpdir");
+      await Deno.mkdir(tmpdir);
+      const ro = { ...env, HOME: "/proc/epmt-no-such-home", TMPDIR: tmpdir };
+      let r = await runCmd("epmt", ["--version"], {
+        env: ro,
+        clearEnv: true,
+        cwd: work,
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const cache = join(tmpdir, `epmt-deno-${uid}`);
+      const st = await Deno.stat(cache);
+      assertEquals((st.mode ?? 0) & 0o777, 0o700);
+      assert((await Array.fromAsync(Deno.readDir(cache))).length > 0);
+      if (uid === 0) {
+        // Someone else's folder of that name is never used.
+        await Deno.remove(cache, { recursive: true });
+        await Deno.mkdir(cache, { mode: 0o777 });
+        await Deno.chown(cache, 4242, 4242);
+        r = await runCmd("epmt", ["--version"], {
+          env: ro,
+          clearEnv: true,
+          cwd: work,
+        });
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals((await Array.fromAsync(Deno.readDir(cache))).length, 0);
+      }
+    },
+  );
+
   await t.step("start, run (collected), stop", async () => {
     let r = await epmt(["start"]);
     assertEquals(r.code, 0, r.stderr);
