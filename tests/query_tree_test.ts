@@ -1,0 +1,123 @@
+import { assertEquals } from "./assert.ts";
+import {
+  buildTree,
+  treeJson,
+  treeLines,
+  type TreeRow,
+} from "../src/query/tree.ts";
+
+/** Rows in depth-first idx order from [depth, exename, args, cpu] tuples. */
+function rows(spec: [number, string, string, number][]): TreeRow[] {
+  const out: TreeRow[] = [];
+  const last: number[] = [];
+  spec.forEach(([depth, exename, args, cpu], idx) => {
+    last[depth] = idx;
+    out.push({
+      idx,
+      parent: depth === 0 ? null : last[depth - 1],
+      depth,
+      pid: 100 + idx,
+      exename,
+      args,
+      cpu_time: cpu,
+      inclusive_cpu_time: 0,
+      exitcode: 0,
+      exitsignal: 0,
+    });
+  });
+  // Inclusive cpu from the children up, as submit computes it.
+  for (let i = out.length - 1; i >= 0; i--) {
+    out[i].inclusive_cpu_time! += out[i].cpu_time!;
+    const p = out[i].parent;
+    if (p !== null) out[p].inclusive_cpu_time! += out[i].inclusive_cpu_time!;
+  }
+  return out;
+}
+
+const text = (r: TreeRow[], opts = {}) =>
+  treeLines(buildTree(r, opts), opts).map((l) => l[0]);
+
+Deno.test("tree: identical siblings collapse, with their subtrees", () => {
+  const spec: [number, string, string, number][] = [[0, "bash", "job.sh", 10]];
+  for (let i = 0; i < 2000; i++) spec.push([1, "true", "", 1]);
+  for (let i = 0; i < 3; i++) {
+    spec.push([1, "sh", "-c a|b", 2], [2, "a", "", 1], [2, "b", "", 1]);
+  }
+  spec.push([1, "sleep", "1", 0]);
+  const r = rows(spec);
+  assertEquals(text(r), [
+    "bash job.sh",
+    "├─ true ×2,000",
+    "├─ sh -c a|b ×3",
+    "│  ├─ a ×3",
+    "│  └─ b ×3",
+    "└─ sleep 1",
+  ]);
+  const lines = treeLines(buildTree(r));
+  // Collapsed lines sum cpu over their processes; pid is the first one's.
+  assertEquals(lines[1].slice(1), ["101…", "2.00 ms", "2.00 ms", "0"]);
+  assertEquals(lines[0][3], "2.02 ms");
+  assertEquals(lines[5][1], String(100 + 2010));
+});
+
+Deno.test("tree: siblings with different subtrees or exits stay apart", () => {
+  const r = rows([
+    [0, "bash", "", 0],
+    [1, "sh", "-c x", 0],
+    [2, "x", "", 0],
+    [1, "sh", "-c x", 0],
+    [1, "sh", "-c x", 0],
+  ]);
+  r[4].exitcode = 1;
+  assertEquals(text(r), [
+    "bash",
+    "├─ sh -c x",
+    "│  └─ x",
+    "├─ sh -c x",
+    "└─ sh -c x",
+  ]);
+});
+
+Deno.test("tree: --width sums up the rest, --depth counts what is below", () => {
+  const spec: [number, string, string, number][] = [[0, "make", "", 0]];
+  for (let i = 0; i < 10; i++) {
+    spec.push([1, "cc", `f${i}.c`, 1], [2, "as", "", 1]);
+  }
+  spec.push([1, "ld", "", 1]);
+  const r = rows(spec);
+  assertEquals(text(r, { width: 3 }), [
+    "make",
+    "├─ cc f0.c",
+    "│  └─ as",
+    "├─ cc f1.c",
+    "│  └─ as",
+    "├─ cc f2.c",
+    "│  └─ as",
+    "└─ … 8 more (cc ×7, ld ×1, +7 below)",
+  ]);
+  // Depth 1 only: the rows a depth-limited query returns.
+  const shallow = r.filter((x) => x.depth <= 1);
+  assertEquals(text(shallow, { totalProcs: r.length, width: 0 }).slice(0, 3), [
+    "make",
+    "├─ cc f0.c (+1 below)",
+    "├─ cc f1.c (+1 below)",
+  ]);
+  const json = treeJson(buildTree(shallow, { totalProcs: r.length })) as {
+    hidden_below?: number;
+    children: { hidden_below?: number }[];
+  }[];
+  assertEquals(json[0].hidden_below, undefined);
+  assertEquals(json[0].children[0].hidden_below, 1);
+});
+
+Deno.test("tree: several roots, deep chains, missing parents", () => {
+  const spec: [number, string, string, number][] = [];
+  for (let d = 0; d < 5000; d++) spec.push([d, "sh", "", 0]);
+  const r = rows(spec);
+  const lines = text(r);
+  assertEquals(lines.length, 5000);
+  assertEquals(lines[2], "   └─ sh");
+  const orphan = rows([[0, "a", "", 0], [0, "b", "", 0]]);
+  orphan[1].parent = 99; // not in the job: a root
+  assertEquals(text(orphan), ["a", "b"]);
+});
