@@ -13,6 +13,7 @@ export type {
   Row,
   SqlValue,
   Store,
+  ValueRow,
 } from "./store.ts";
 export { DuplicateJobError } from "./store.ts";
 

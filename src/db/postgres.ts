@@ -23,6 +23,7 @@ import {
   type Row,
   type SqlValue,
   type Store,
+  type ValueRow,
 } from "./store.ts";
 import { CopyEncoder } from "./copy_text.ts";
 
@@ -188,6 +189,17 @@ export class PostgresStore implements Store {
 
   execute(sql: string, params?: readonly SqlValue[]): Promise<number> {
     return this.#q.execute(sql, params);
+  }
+
+  async queryValues(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<ValueRow[]> {
+    const rows = await this.#sql.unsafe(
+      numberPlaceholders(sql),
+      params as SqlValue[],
+    ).values();
+    return [...rows] as ValueRow[];
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

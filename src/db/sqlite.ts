@@ -23,6 +23,7 @@ import {
   type Row,
   type SqlValue,
   type Store,
+  type ValueRow,
 } from "./store.ts";
 
 /** How long a writer waits for another one's lock before giving up. */
@@ -82,6 +83,24 @@ export class SqliteStore implements Store {
     // objects without a prototype).
     for (let i = 0; i < rows.length; i++) rows[i] = { ...rows[i] };
     return Promise.resolve(rows as T[]);
+  }
+
+  queryValues(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<ValueRow[]> {
+    // A statement of its own: setReturnArrays changes the statement. It is
+    // in Deno's node:sqlite but not yet in its type declarations.
+    const st = this.#db.prepare(sql) as StatementSync & {
+      setReturnArrays?: (on: boolean) => void;
+    };
+    if (st.setReturnArrays) {
+      st.setReturnArrays(true);
+      return Promise.resolve(st.all(...params) as unknown as ValueRow[]);
+    }
+    return Promise.resolve(
+      st.all(...params).map((r) => Object.values(r) as ValueRow),
+    );
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<number> {

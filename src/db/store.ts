@@ -24,6 +24,9 @@ export interface Queryable {
   execute(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
 
+/** Rows as arrays of values in column order (see Store.queryValues). */
+export type ValueRow = SqlValue[];
+
 /**
  * The rows of one job's processes, produced by the ingest side. Writers read
  * them one at a time so a job never has to exist as one big string or array.
@@ -47,6 +50,13 @@ export interface Store extends Queryable {
   readonly provider: Provider;
   /** Where it is, for messages: a file, or user@host:port/dbname. */
   readonly description: string;
+  /**
+   * The rows of a query as arrays of values in select-list order, with the
+   * same conversions as `query`. Several times faster than `query` for
+   * hundreds of thousands of rows (no object per row): `epmt show --tree`
+   * reads a 200,000-process job this way.
+   */
+  queryValues(sql: string, params?: readonly SqlValue[]): Promise<ValueRow[]>;
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back
    * when it throws. On SQLite the write lock is taken at the start.
