@@ -12,24 +12,14 @@ function rows(spec: [number, string, string, number][]): TreeRow[] {
   const last: number[] = [];
   spec.forEach(([depth, exename, args, cpu], idx) => {
     last[depth] = idx;
-    out.push({
-      idx,
-      parent: depth === 0 ? null : last[depth - 1],
-      depth,
-      pid: 100 + idx,
-      exename,
-      args,
-      cpu_time: cpu,
-      inclusive_cpu_time: 0,
-      exitcode: 0,
-      exitsignal: 0,
-    });
+    const parent = depth === 0 ? null : last[depth - 1];
+    out.push([idx, parent, depth, 100 + idx, exename, args, cpu, 0, 0, 0]);
   });
   // Inclusive cpu from the children up, as submit computes it.
   for (let i = out.length - 1; i >= 0; i--) {
-    out[i].inclusive_cpu_time! += out[i].cpu_time!;
-    const p = out[i].parent;
-    if (p !== null) out[p].inclusive_cpu_time! += out[i].inclusive_cpu_time!;
+    out[i][7]! += out[i][6]!;
+    const p = out[i][1];
+    if (p !== null) out[p][7]! += out[i][7]!;
   }
   return out;
 }
@@ -68,7 +58,7 @@ Deno.test("tree: siblings with different subtrees or exits stay apart", () => {
     [1, "sh", "-c x", 0],
     [1, "sh", "-c x", 0],
   ]);
-  r[4].exitcode = 1;
+  r[4][8] = 1; // exitcode
   assertEquals(text(r), [
     "bash",
     "├─ sh -c x",
@@ -96,7 +86,7 @@ Deno.test("tree: --width sums up the rest, --depth counts what is below", () => 
     "└─ … 8 more (cc ×7, ld ×1, +7 below)",
   ]);
   // Depth 1 only: the rows a depth-limited query returns.
-  const shallow = r.filter((x) => x.depth <= 1);
+  const shallow = r.filter((x) => x[2] <= 1);
   assertEquals(text(shallow, { totalProcs: r.length, width: 0 }).slice(0, 3), [
     "make",
     "├─ cc f0.c (+1 below)",
@@ -118,6 +108,6 @@ Deno.test("tree: several roots, deep chains, missing parents", () => {
   assertEquals(lines.length, 5000);
   assertEquals(lines[2], "   └─ sh");
   const orphan = rows([[0, "a", "", 0], [0, "b", "", 0]]);
-  orphan[1].parent = 99; // not in the job: a root
+  orphan[1][1] = 99; // parent not in the job: a root
   assertEquals(text(orphan), ["a", "b"]);
 });
