@@ -81,6 +81,7 @@ export function humanRatio(r: number | null | undefined): string {
   if (r === null || r === undefined || Number.isNaN(r)) return NONE;
   if (!Number.isFinite(r)) return r > 0 ? "inf" : "-inf";
   if (r === 0) return "0";
+  if (Math.abs(r) < 0.001) return r < 0 ? ">-0.001" : "<0.001";
   return sig3(r);
 }
 

@@ -1,8 +1,45 @@
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
+import { UsageError } from "../../errors.ts";
+import { parseOptions } from "../../query/args.ts";
 
-export const usage = "epmt annotate";
+export const usage =
+  `epmt annotate JOBID [KEY=VALUE...] [--remove KEY...] [--json]
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("annotate is not implemented yet"));
+Stores KEY=VALUE notes with a job (a reason for a rerun, a verdict, a
+ticket number); show and export print them. A key given again replaces its
+value. Without KEY=VALUE, prints the job's annotations.
+
+  --remove KEY   remove this annotation (repeat for several)
+  --json         print the annotations as JSON`;
+
+const SPEC = { remove: "list", json: "flag" } as const;
+
+/** `epmt annotate`. */
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  const { opts, positional } = parseOptions("annotate", args, SPEC, {
+    "-r": "remove",
+  });
+  const [jobid, ...pairs] = positional;
+  if (jobid === undefined) throw new UsageError("annotate: name a JOBID");
+  const { parseAnnotations, annotate } = await import(
+    "../../query/annotate.ts"
+  );
+  const set = parseAnnotations(pairs);
+  const { withStore, requireJobs } = await import("../../query/store.ts");
+  const { renderFields, renderJson } = await import("../../query/table.ts");
+  return await withStore(ctx.settings, async (store) => {
+    await requireJobs(store, [jobid], "jobid");
+    const now = await annotate(store, jobid, set, opts.remove);
+    if (opts.json) console.log(renderJson(now));
+    else if (Object.keys(now).length === 0) {
+      console.log(`job ${jobid} has no annotations`);
+    } else {
+      console.log(renderFields(
+        Object.entries(now).map((
+          [k, v],
+        ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+      ));
+    }
+    return 0;
+  });
 }

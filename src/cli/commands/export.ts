@@ -1,8 +1,98 @@
 import type { Context } from "../context.ts";
-import { UserError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
+import { choiceOption, parseOptions } from "../../query/args.ts";
 
-export const usage = "epmt export";
+export const usage =
+  `epmt export JOBID... [--what jobs|procs|threads] [--format json|csv]
+            [-o FILE]
 
-export function run(_ctx: Context, _args: string[]): Promise<number> {
-  return Promise.reject(new UserError("export is not implemented yet"));
+Writes every stored column of the jobs (default), of their processes, or of
+their threads (one record per thread), for scripts and other tools. Names
+and units are the database's (docs/schema.md: times in µs since the epoch,
+cpu times in µs, rssmax in KiB, I/O in bytes); args are exact.
+
+  --what WHAT    jobs, procs or threads (default jobs)
+  --format FMT   json (an array, one record per line) or csv (RFC 4180,
+                 JSON columns as JSON text); default json, or csv when FILE
+                 ends in .csv
+  -o FILE        write to FILE (replaced only when the export is complete)
+                 instead of stdout`;
+
+const SPEC = { what: "value", format: "value", output: "value" } as const;
+
+/** `epmt export`. */
+export async function run(ctx: Context, args: string[]): Promise<number> {
+  const { opts, positional } = parseOptions("export", args, SPEC, {
+    "-o": "output",
+    "-f": "format",
+    "-w": "what",
+  });
+  if (positional.length === 0) throw new UsageError("export: name a JOBID");
+  const what = choiceOption(
+    "export",
+    "what",
+    opts.what,
+    ["jobs", "procs", "threads"] as const,
+    "jobs",
+  );
+  const format = choiceOption(
+    "export",
+    "format",
+    opts.format,
+    ["json", "csv"] as const,
+    opts.output?.toLowerCase().endsWith(".csv") ? "csv" : "json",
+  );
+  const { withStore, requireJobs } = await import("../../query/store.ts");
+  const { exportJobs } = await import("../../query/export.ts");
+  const { Writer } = await import("../../query/output.ts");
+  const log = await import("../../log.ts");
+  return await withStore(ctx.settings, async (store) => {
+    const jobs = await requireJobs(store, positional);
+    if (opts.output === undefined) {
+      const w = new Writer();
+      await exportJobs(store, jobs, what, format, w);
+      w.flush();
+      return 0;
+    }
+    // A temporary file beside FILE, renamed over it when complete: an
+    // interrupted export never leaves a truncated FILE behind.
+    const target = opts.output;
+    const tmp = `${target}.epmt-${Deno.pid}.tmp`;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(tmp, { write: true, createNew: true });
+    } catch (e) {
+      throw new UserError(`cannot write ${target}: ${reason(e)}`);
+    }
+    try {
+      const w = new Writer(file);
+      const n = await exportJobs(store, jobs, what, format, w);
+      w.flush();
+      file.close();
+      await Deno.rename(tmp, target);
+      log.info(
+        `wrote ${n} ${what === "procs" ? "processes" : what} to ${target}`,
+      );
+    } catch (e) {
+      try {
+        file.close();
+      } catch {
+        // already closed
+      }
+      await Deno.remove(tmp).catch(() => {});
+      if (
+        e instanceof Deno.errors.PermissionDenied ||
+        e instanceof Deno.errors.NotFound
+      ) {
+        throw new UserError(`cannot write ${target}: ${reason(e)}`);
+      }
+      throw e;
+    }
+    return 0;
+  });
+}
+
+/** An OS error without the temporary file name Deno appends. */
+function reason(e: unknown): string {
+  return String((e as Error).message ?? e).replace(/ \(os error \d+\).*$/, "");
 }
