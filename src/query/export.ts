@@ -6,7 +6,8 @@
  */
 import { JOB_COLUMNS, PROCESS_COLUMNS } from "../db/columns.ts";
 import { threadsOf } from "../db/threads.ts";
-import type { Row, SqlValue, Store } from "../db/store.ts";
+import type { Row, Store } from "../db/store.ts";
+import { PAGE, PROCESS_PAGE_SQL } from "./sql.ts";
 import { json } from "./store.ts";
 import { csvLine } from "./table.ts";
 import type { Writer } from "./output.ts";
@@ -16,9 +17,6 @@ export type ExportWhat = "jobs" | "procs" | "threads";
 
 /** The output forms of export. */
 export type ExportFormat = "json" | "csv";
-
-/** Processes read per query. */
-const PAGE = 5000;
 
 const PROCESS_NAMES = PROCESS_COLUMNS.map((c) => c.name);
 const PROCESS_JSON = new Set(
@@ -82,11 +80,7 @@ async function* processPages(
 ): AsyncGenerator<Row[]> {
   let from = 0;
   for (;;) {
-    const rows = await store.query(
-      `SELECT ${PROCESS_NAMES.join(", ")} FROM processes
-        WHERE jobid = ? AND idx >= ? ORDER BY idx LIMIT ${PAGE}`,
-      [jobid, from] as SqlValue[],
-    );
+    const rows = await store.query(PROCESS_PAGE_SQL, [jobid, from]);
     if (rows.length === 0) return;
     yield rows;
     if (rows.length < PAGE) return;

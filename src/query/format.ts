@@ -155,8 +155,8 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Tags `{k: v, ...}` as `k:v;k2:v2`, the form EPMT_JOB_TAGS and
- * PAPIEX_TAGS use.
+ * Tags `{k: v, ...}` as `k:v;k2:v2` (keys sorted), the form EPMT_JOB_TAGS
+ * and PAPIEX_TAGS use.
  *
  * @example
  * tagsText({ op: "ocean", op_instance: "2" }); // "op:ocean;op_instance:2"
@@ -165,7 +165,9 @@ export function tagsText(
   tags: Record<string, unknown> | null | undefined,
 ): string {
   if (!tags) return "";
-  return Object.entries(tags)
+  // Sorted: PostgreSQL's jsonb keeps keys in its own order, SQLite in
+  // insertion order, and the two should print alike.
+  return Object.entries(tags).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
     .map(([k, v]) => `${k}:${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(";");
 }

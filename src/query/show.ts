@@ -169,7 +169,8 @@ export function summaryText(s: JobSummary): string {
     tagsText,
   );
   if (procTags.length) fields.push(["Process tags", procTags.join("  ")]);
-  const notes = Object.entries(jsonObject(j.annotations));
+  const notes = Object.entries(jsonObject(j.annotations))
+    .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   if (notes.length) {
     fields.push([
       "Annotations",

@@ -2,6 +2,7 @@
  * The SQL of the queries that must stay fast on large databases, in one
  * place so the benchmark can EXPLAIN exactly what the commands run.
  */
+import { PROCESS_COLUMNS } from "../db/columns.ts";
 import type { SqlValue } from "../db/store.ts";
 import type { Provider } from "../settings/mod.ts";
 import { jobConditions, type JobFilter } from "./filters.ts";
@@ -64,3 +65,15 @@ export const TREE_TO_DEPTH_SQL =
   `SELECT idx, parent, depth, pid, exename, args, cpu_time,
        inclusive_cpu_time, exitcode, exitsignal
   FROM processes WHERE jobid = ? AND depth <= ? ORDER BY idx`;
+
+/** Processes read per page by export. */
+export const PAGE = 5000;
+
+/**
+ * `epmt export`: a page of one job's processes, every column, from an idx
+ * on (keyset paging along the primary key). Parameters: jobid, first idx.
+ */
+export const PROCESS_PAGE_SQL = `SELECT ${
+  PROCESS_COLUMNS.map((c) => c.name).join(", ")
+} FROM processes
+  WHERE jobid = ? AND idx >= ? ORDER BY idx LIMIT ${PAGE}`;
