@@ -38,6 +38,53 @@ async function store(env: Record<string, string>): Promise<Store> {
   return await openStore(loadSettings(env).settings);
 }
 
+Deno.test("submit: args are stored exact to the byte on both databases", async (t) => {
+  // The collector's escaped form, and what it stands for.
+  const cases: [string, string][] = [
+    ["a\\,b\\\\c\\nd\\te", "a,b\\c\nd\te"],
+    ["\\\\N", "\\N"], // a literal backslash-N: not COPY's NULL
+    ["", ""],
+    [
+      "quote\" 'single' ü → 日本 \\a\\v\\r",
+      "quote\" 'single' ü → 日本 \x07\v\r",
+    ],
+    ["trailing\\\\", "trailing\\"],
+  ];
+  await withBoth(t, async (env, dir) => {
+    const job = await jobFromFixture(
+      join(dir, `esc-${env.EPMT_DB_PROVIDER ?? "sqlite"}`),
+      "esc",
+      "single",
+    );
+    const file = join(job, "vm-papiex-5649-0.csv");
+    const [header, row] = (await Deno.readTextFile(file)).split("\n");
+    await Deno.remove(file);
+    const fields = row.split(",");
+    for (const [i, [escaped]] of cases.entries()) {
+      fields[4] = escaped; // args
+      fields[7] = fields[14] = String(7000 + i); // pid, tid
+      await Deno.writeTextFile(
+        join(job, `vm-papiex-${7000 + i}-0.csv`),
+        `${header}\n${fields.join(",")}\n`,
+      );
+    }
+    const r = await epmt(["submit", job], { env });
+    assertEquals(r.code, 0, r.stderr);
+    const s = await store(env);
+    try {
+      const rows = await s.query<{ pid: number; args: string }>(
+        "SELECT pid, args FROM processes WHERE jobid = 'esc' ORDER BY pid",
+      );
+      assertEquals(
+        rows.map((x) => x.args),
+        cases.map(([, decoded]) => decoded),
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 Deno.test("submit: every fixture loads and matches its files", async (t) => {
   await withBoth(t, async (env, dir) => {
     const jobs = join(dir, `jobs-${env.EPMT_DB_PROVIDER ?? "sqlite"}`);
