@@ -109,7 +109,7 @@ Deno.test("submit of several jobs: each its own transaction, a summary, exit 1 i
     assertEquals(
       r.stdout,
       `FAILED ${bad}: ${file}:2: column exitsignal: "x" is not a number\n` +
-        `loaded job good (1 processes, 5 threads) from ${good}\n` +
+        `loaded job good (1 process, 5 threads) from ${good}\n` +
         "loaded 1 of 2 jobs, 1 failed\n",
     );
     assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: "good" }]);
@@ -330,7 +330,7 @@ Deno.test("submit: archives, good, corrupt and hostile; the temporary directory 
     }
     assertMatch(
       r.stdout,
-      /loaded job arch1 \(1 processes, 1 threads\) from .*arch1\.tgz\n/,
+      /loaded job arch1 \(1 process, 1 thread\) from .*arch1\.tgz\n/,
     );
     assertMatch(r.stdout, /loaded 1 of 7 jobs, 6 failed\n$/);
     assertEquals(await db.query("SELECT jobid FROM jobs"), [{

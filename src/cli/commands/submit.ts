@@ -57,7 +57,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   let failed = 0;
   for (const r of results) {
     if (r.error === undefined) {
-      const what = `${r.numProcs} processes, ${r.numThreads} threads`;
+      const what = `${plural(r.numProcs, "process", "processes")}, ${
+        plural(r.numThreads, "thread", "threads")
+      }`;
       console.log(
         opts.dryRun
           ? `would load job ${r.jobid} (${what}) from ${r.input}`
@@ -79,4 +81,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   if (failed) log.debug(`submit: ${failed} job(s) failed`);
   return failed ? 1 : 0;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
