@@ -8,19 +8,14 @@ import { STANDARD_METRICS } from "../db/columns.ts";
 import type { JobRow } from "../db/store.ts";
 import { threadColumns } from "./header.ts";
 import type { ReadJob } from "./job_dir.ts";
-import {
-  F_END,
-  F_METRICS,
-  F_NUMTIDS,
-  F_START,
-  STRIDE,
-} from "./process_table.ts";
+import { F_METRICS, F_NUMTIDS } from "./process_table.ts";
 
 /** Processes this far outside the job's start/stop are warned about. */
 export const WINDOW_SLACK_US = 1_000_000;
 
 const NOT_SUMMED = new Set(["starttime", "processor", "num_threads"]);
-const RSSMAX = F_METRICS + STANDARD_METRICS.indexOf("rssmax");
+const USERTIME = F_METRICS + STANDARD_METRICS.indexOf("usertime");
+const SYSTEMTIME = F_METRICS + STANDARD_METRICS.indexOf("systemtime");
 
 /** The job row and the warnings found while making it. */
 export interface JobSummary {
@@ -41,12 +36,9 @@ export function summarize(
 ): JobSummary {
   const { info, table } = job;
   const n = table.length;
-  const sums = new Float64Array(STRIDE);
-  const seen = new Uint8Array(STRIDE);
+  const sums = table.sums;
+  const seen = table.seen;
   const extras = new Float64Array(table.extraNames.length);
-  let threads = 0;
-  let cpu = 0;
-  let rssPeak = 0;
   let first = Infinity;
   let last = -Infinity;
   let outside = 0;
@@ -55,35 +47,33 @@ export function summarize(
   const hi = info.endUs === null ? Infinity : info.endUs + WINDOW_SLACK_US;
   const hosts = new Set<string>();
   const tagTexts = new Set<string>();
+  let lastHost = "", lastTags = "";
   for (let r = 0; r < n; r++) {
-    const ch = table.chunk(r);
-    const b = table.base(r);
-    for (let f = F_METRICS; f < STRIDE; f++) {
-      const v = ch[b + f];
-      if (v === v) {
-        sums[f] += v;
-        seen[f] = 1;
-      }
-    }
     for (let s = 0; s < extras.length; s++) {
       const v = table.getExtra(r, s);
       if (v === v) extras[s] += v;
     }
-    threads += ch[b + F_NUMTIDS];
-    const c = table.cpuTime(r);
-    if (c === c) cpu += c;
-    if (ch[b + RSSMAX] > rssPeak) rssPeak = ch[b + RSSMAX];
-    const start = ch[b + F_START];
-    const end = ch[b + F_END];
+    const start = table.startOf(r);
+    const end = table.endOf(r);
     if (start < first) first = start;
     if (end > last) last = end;
     if (start < lo || end > hi) {
       if (outside++ === 0) example = r;
     }
-    hosts.add(table.hosts[r]);
-    const tags = table.tagsJson(table.tags[r]);
-    if (tags !== null) tagTexts.add(tags);
+    // Interned strings: skip the set for runs of the same value.
+    const host = table.hosts[r];
+    if (host !== lastHost) hosts.add(lastHost = host);
+    const tags = table.tags[r];
+    if (tags !== lastTags) {
+      lastTags = tags;
+      const json = table.tagsJson(tags);
+      if (json !== null) tagTexts.add(json);
+    }
   }
+  const threads = sums[F_NUMTIDS];
+  const cpu = (seen[USERTIME] ? sums[USERTIME] : 0) +
+    (seen[SYSTEMTIME] ? sums[SYSTEMTIME] : 0);
+  const rssPeak = table.rssPeak;
 
   const procSums: Record<string, number> = {};
   STANDARD_METRICS.forEach((name, s) => {

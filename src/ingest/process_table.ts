@@ -1,12 +1,13 @@
 /**
- * The processes of one job while it is being read: numbers in chunks of
- * Float64Array (one row-major chunk per 8,192 processes, NaN for "none"),
- * strings in arrays, so a million processes stay a few hundred MB and the
- * hot loops allocate nothing per value. After `finish` it serves the rows
- * to a Store in depth-first tree order (ProcessRows).
+ * The processes of one job while it is being read. The process being read
+ * is a Float64Array row (NaN for "none") that readers write into; finished
+ * rows are packed as varints (PackedRows), so a million processes take
+ * about 100 MB of numbers; strings stay in arrays. After `finish` the table
+ * serves the rows to a Store in depth-first tree order (ProcessRows).
  */
 import { PROCESS_COLUMNS, STANDARD_METRICS } from "../db/columns.ts";
 import type { ProcessRows, SqlValue } from "../db/store.ts";
+import { PackedRows } from "./packed_rows.ts";
 import { computeTree, type Tree } from "./tree.ts";
 
 /** Per-process numbers, at these offsets in a row. */
@@ -27,12 +28,14 @@ export const F_METRICS = 12;
 /** Numbers per row. */
 export const STRIDE = F_METRICS + STANDARD_METRICS.length;
 
+/** Extra metrics are kept in chunks of this many processes. */
 const SHIFT = 13;
 const CHUNK_ROWS = 1 << SHIFT;
 const MASK = CHUNK_ROWS - 1;
 
 const USERTIME = F_METRICS + STANDARD_METRICS.indexOf("usertime");
 const SYSTEMTIME = F_METRICS + STANDARD_METRICS.indexOf("systemtime");
+const RSSMAX = F_METRICS + STANDARD_METRICS.indexOf("rssmax");
 
 /** Where each process was read from, for messages. */
 export interface Origin {
@@ -59,8 +62,23 @@ export class ProcessTable implements ProcessRows {
   readonly fileOf: number[] = [];
   readonly lineOf: number[] = [];
   readonly files: string[] = [];
-  #chunks: Float64Array[] = [];
-  /** Extra metric values: per extra slot, chunks like #chunks (width 1). */
+  #rows = new PackedRows(STRIDE, [F_START, F_END]);
+  /** The numbers of the process being read (row length - 1). */
+  #current = new Float64Array(STRIDE).fill(NaN);
+  #scratch = new Float64Array(STRIDE);
+  #scratchRow = -1;
+  /** What the tree needs, by row, kept as rows are packed. */
+  #pid = new Float64Array(1024);
+  #ppid = new Float64Array(1024);
+  #start = new Float64Array(1024);
+  #end = new Float64Array(1024);
+  #cpu = new Float64Array(1024);
+  /** Sums over processes of each number (NaN skipped), and whether seen. */
+  readonly sums = new Float64Array(STRIDE);
+  readonly seen = new Uint8Array(STRIDE);
+  /** Largest rssmax of any process. */
+  rssPeak = 0;
+  /** Extra metric values: per extra slot, chunks of CHUNK_ROWS. */
   #extras: Float64Array[][] = [];
   #tagsJson = new Map<string, string | null>();
   #tree?: Tree;
@@ -69,11 +87,16 @@ export class ProcessTable implements ProcessRows {
     this.jobid = jobid;
   }
 
-  /** Appends a process with every number unset; returns its row. */
+  /**
+   * Appends a process with every number unset and returns its row; its
+   * numbers are then written into `current`.
+   */
   add(): number {
+    if (this.length > 0) this.#commit();
+    this.#current.fill(NaN);
+    this.#scratchRow = -1;
     const r = this.length++;
     if ((r & MASK) === 0) {
-      this.#chunks.push(new Float64Array(CHUNK_ROWS * STRIDE).fill(NaN));
       for (const cols of this.#extras) {
         cols.push(new Float64Array(CHUNK_ROWS).fill(NaN));
       }
@@ -81,19 +104,74 @@ export class ProcessTable implements ProcessRows {
     return r;
   }
 
-  /** The chunk holding row `r`'s numbers; they start at `base(r)`. */
-  chunk(r: number): Float64Array {
-    return this.#chunks[r >> SHIFT];
+  /** Packs the current row and notes what the tree and the sums need. */
+  #commit(): void {
+    const v = this.#current;
+    const r = this.#rows.length;
+    this.#rows.append(v);
+    if (r === this.#pid.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#pid = grow(this.#pid);
+      this.#ppid = grow(this.#ppid);
+      this.#start = grow(this.#start);
+      this.#end = grow(this.#end);
+      this.#cpu = grow(this.#cpu);
+    }
+    this.#pid[r] = v[F_PID];
+    this.#ppid[r] = v[F_PPID];
+    this.#start[r] = v[F_START];
+    this.#end[r] = v[F_END];
+    const cpu = v[USERTIME] + v[SYSTEMTIME];
+    this.#cpu[r] = cpu === cpu ? cpu : 0;
+    const sums = this.sums;
+    const seen = this.seen;
+    for (let f = 0; f < STRIDE; f++) {
+      const x = v[f];
+      if (x === x) {
+        sums[f] += x;
+        seen[f] = 1;
+      }
+    }
+    if (v[RSSMAX] > this.rssPeak) this.rssPeak = v[RSSMAX];
   }
 
-  /** Offset of row `r`'s numbers in its chunk. */
-  base(r: number): number {
-    return (r & MASK) * STRIDE;
+  /** Start (µs) of row `r`. */
+  startOf(r: number): number {
+    return r < this.#rows.length ? this.#start[r] : this.#current[F_START];
+  }
+
+  /** End (µs) of row `r`. */
+  endOf(r: number): number {
+    return r < this.#rows.length ? this.#end[r] : this.#current[F_END];
+  }
+
+  /** The numbers of the last process added (write them here). */
+  get current(): Float64Array {
+    return this.#current;
+  }
+
+  /**
+   * The numbers of row `r` (F_* offsets). The array is reused: read it
+   * before asking for another row.
+   */
+  row(r: number): Float64Array {
+    if (r === this.length - 1 && this.#rows.length < this.length) {
+      return this.#current;
+    }
+    if (r !== this.#scratchRow) {
+      this.#rows.read(r, this.#scratch);
+      this.#scratchRow = r;
+    }
+    return this.#scratch;
   }
 
   /** One number of row `r` (NaN when unset). */
   get(r: number, field: number): number {
-    return this.#chunks[r >> SHIFT][(r & MASK) * STRIDE + field];
+    return this.row(r)[field];
   }
 
   /** The extra slot for a metric name, registering it on first sight. */
@@ -102,8 +180,12 @@ export class ProcessTable implements ProcessRows {
     if (slot < 0) {
       slot = this.extraNames.length;
       this.extraNames.push(name);
+      const chunks = Math.ceil(this.length / CHUNK_ROWS);
       this.#extras.push(
-        this.#chunks.map(() => new Float64Array(CHUNK_ROWS).fill(NaN)),
+        Array.from(
+          { length: chunks },
+          () => new Float64Array(CHUNK_ROWS).fill(NaN),
+        ),
       );
     }
     return slot;
@@ -132,13 +214,6 @@ export class ProcessTable implements ProcessRows {
     return { file: this.files[this.fileOf[r]], line: this.lineOf[r] };
   }
 
-  /** usertime + systemtime of row `r`, NaN if either is unset. */
-  cpuTime(r: number): number {
-    const ch = this.#chunks[r >> SHIFT];
-    const b = (r & MASK) * STRIDE;
-    return ch[b + USERTIME] + ch[b + SYSTEMTIME];
-  }
-
   /** Process tags as a JSON object text, null for none. */
   tagsJson(raw: string): string | null {
     let json = this.#tagsJson.get(raw);
@@ -150,31 +225,32 @@ export class ProcessTable implements ProcessRows {
     return json;
   }
 
-  /** Computes the process tree; rows are then served in tree order. */
+  /**
+   * Packs the last process and computes the process tree; rows are then
+   * served in tree order. Call once, after the last row.
+   */
   finish(): Tree {
     const n = this.length;
+    if (n > this.#rows.length) this.#commit();
+    this.#scratchRow = -1;
     const hostIds = new Int32Array(n);
     const ids = new Map<string, number>();
-    const pid = new Float64Array(n);
-    const ppid = new Float64Array(n);
-    const start = new Float64Array(n);
-    const end = new Float64Array(n);
-    const cpu = new Float64Array(n);
     for (let r = 0; r < n; r++) {
       const h = this.hosts[r];
       let id = ids.get(h);
       if (id === undefined) ids.set(h, id = ids.size);
       hostIds[r] = id;
-      const ch = this.#chunks[r >> SHIFT];
-      const b = (r & MASK) * STRIDE;
-      pid[r] = ch[b + F_PID];
-      ppid[r] = ch[b + F_PPID];
-      start[r] = ch[b + F_START];
-      end[r] = ch[b + F_END];
-      const c = ch[b + USERTIME] + ch[b + SYSTEMTIME];
-      cpu[r] = c === c ? c : 0;
     }
-    this.#tree = computeTree({ hostIds, pid, ppid, start, end, cpu });
+    this.#tree = computeTree({
+      hostIds,
+      pid: this.#pid.subarray(0, n),
+      ppid: this.#ppid.subarray(0, n),
+      start: this.#start.subarray(0, n),
+      end: this.#end.subarray(0, n),
+      cpu: this.#cpu.subarray(0, n),
+    });
+    // Only the starts and ends are still needed (for summaries).
+    this.#pid = this.#ppid = this.#cpu = new Float64Array(0);
     return this.#tree;
   }
 
@@ -187,34 +263,33 @@ export class ProcessTable implements ProcessRows {
   fill(i: number, out: SqlValue[], o: number): void {
     const tree = this.tree;
     const r = tree.order[i];
-    const ch = this.#chunks[r >> SHIFT];
-    const b = (r & MASK) * STRIDE;
-    const start = ch[b + F_START];
-    const end = ch[b + F_END];
-    const cpu = ch[b + USERTIME] + ch[b + SYSTEMTIME];
+    const row = this.row(r);
+    const start = row[F_START];
+    const end = row[F_END];
+    const cpu = row[USERTIME] + row[SYSTEMTIME];
     out[o] = this.jobid;
     out[o + 1] = i;
     out[o + 2] = this.hosts[r];
-    out[o + 3] = num(ch[b + F_PID]);
-    out[o + 4] = num(ch[b + F_GENERATION]);
-    out[o + 5] = num(ch[b + F_PPID]);
-    out[o + 6] = num(ch[b + F_PGID]);
-    out[o + 7] = num(ch[b + F_SID]);
+    out[o + 3] = num(row[F_PID]);
+    out[o + 4] = num(row[F_GENERATION]);
+    out[o + 5] = num(row[F_PPID]);
+    out[o + 6] = num(row[F_PGID]);
+    out[o + 7] = num(row[F_SID]);
     out[o + 8] = this.exenames[r];
     out[o + 9] = this.paths[r];
     out[o + 10] = this.args[r];
     out[o + 11] = this.tagsJson(this.tags[r]);
-    out[o + 12] = num(ch[b + F_EXITCODE]);
-    out[o + 13] = num(ch[b + F_EXITSIGNAL]);
-    out[o + 14] = num(ch[b + F_MPINUMRANKS]);
-    out[o + 15] = num(ch[b + F_MPIRANK]);
+    out[o + 12] = num(row[F_EXITCODE]);
+    out[o + 13] = num(row[F_EXITSIGNAL]);
+    out[o + 14] = num(row[F_MPINUMRANKS]);
+    out[o + 15] = num(row[F_MPIRANK]);
     out[o + 16] = num(start);
     out[o + 17] = num(end);
     out[o + 18] = num(end - start);
-    out[o + 19] = num(ch[b + F_NUMTIDS]);
+    out[o + 19] = num(row[F_NUMTIDS]);
     out[o + 20] = num(cpu);
     let k = o + 21;
-    for (let m = F_METRICS; m < STRIDE; m++) out[k++] = num(ch[b + m]);
+    for (let m = F_METRICS; m < STRIDE; m++) out[k++] = num(row[m]);
     out[k++] = this.#extraJson(r);
     out[k++] = this.threads[r];
     const parent = tree.parent[i];

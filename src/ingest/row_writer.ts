@@ -56,8 +56,7 @@ export class RowWriter {
     const table = this.table;
     const roles = h.roles;
     const r = table.add();
-    const ch = table.chunk(r);
-    const b = table.base(r);
+    const row = table.current;
     let host = "", exename = "", path = "", args = "", tags = "";
     for (let k = 0; k < roles.length; k++) {
       const role = roles[k];
@@ -67,7 +66,7 @@ export class RowWriter {
           if (v !== v) return `column ${h.names[k]} is empty`;
           table.setExtra(r, role - R_EXTRA, v);
         } else {
-          ch[b + role] = v;
+          row[role] = v;
         }
       } else if (role === R_HOST) host = texts[k];
       else if (role === R_EXENAME) exename = texts[k];
@@ -79,9 +78,9 @@ export class RowWriter {
       if (nums[k] !== nums[k]) return `column ${h.names[k]} is empty`;
     }
     for (const f of NEEDED) {
-      if (ch[b + f] !== ch[b + f]) return `a process row needs ${NAMES[f]}`;
+      if (row[f] !== row[f]) return `a process row needs ${NAMES[f]}`;
     }
-    const numtids = ch[b + F_NUMTIDS];
+    const numtids = row[F_NUMTIDS];
     if (!(numtids >= 1) || !Number.isInteger(numtids)) {
       return `numtids must be a whole number of at least 1, not ${numtids}`;
     }
@@ -98,13 +97,13 @@ export class RowWriter {
   }
 
   /**
-   * Folds a thread row into process row `r`; returns an error text naming
-   * the column at fault, or "".
+   * Folds a thread row into process row `r` (the last one added); returns
+   * an error text naming the column at fault, or "".
    */
   addThread(h: HeaderMap, nums: Float64Array, r: number): string {
     const table = this.table;
-    const ch = table.chunk(r);
-    const b = table.base(r);
+    if (r !== table.length - 1) throw new Error("thread of an earlier process");
+    const row = table.current;
     const roles = h.roles;
     const fold = h.fold;
     for (const k of h.metricColumns) {
@@ -115,9 +114,9 @@ export class RowWriter {
         const slot = role - R_EXTRA;
         table.setExtra(r, slot, table.getExtra(r, slot) + v);
       } else if (fold[k] === MAX) {
-        if (v > ch[b + role]) ch[b + role] = v;
+        if (v > row[role]) row[role] = v;
       } else if (fold[k] !== FIRST) {
-        ch[b + role] += v;
+        row[role] += v;
       }
     }
     return "";
