@@ -398,6 +398,11 @@ const CASES: Case[] = [
   },
   { name: "show --tree big", args: ["show", "--tree", "big"], limited: true },
   {
+    name: "show --tree --exact big",
+    args: ["show", "--tree", "--exact", "big"],
+    limited: true,
+  },
+  {
     name: "show --tree --depth 1 big",
     args: ["show", "--tree", "--depth", "1", "big"],
     limited: true,

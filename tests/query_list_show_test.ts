@@ -75,6 +75,11 @@ async function submitAll(
           pipe(),
           pipe(),
           { exe: "sleep", args: "1", cpu: 1 },
+          ...Array.from({ length: 12 }, (_, i) => ({
+            exe: "cp",
+            args: `f${i} out/`,
+            cpu: 2,
+          })),
         ],
       },
       60_000_000,
@@ -340,8 +345,12 @@ async function showTreeIdenticalSiblingsCollapse(
     "├─ sh -c a|b ×3",
     "│  ├─ a ×3",
     "│  └─ b ×3",
-    "└─ sleep 1",
+    "├─ sleep 1",
+    "└─ cp f0 out/ … ×12 (12 variants)",
   ]);
+  const exact = (await ok(["show", "--tree", "--exact", "q-loop"], env)).stdout;
+  assertStringIncludes(exact, "├─ cp f10 out/ ");
+  assertStringIncludes(exact, "└─ cp f11 out/ ");
   const { tree } = await jsonOf<{ tree: (TreeNode & Rec)[] }>([
     "show",
     "--tree",
@@ -351,7 +360,10 @@ async function showTreeIdenticalSiblingsCollapse(
   assertEquals([t30.exename, t30.count, t30.cpu_time_us], ["true", 30, 300]);
   const narrow =
     (await ok(["show", "--tree", "--width", "1", "q-loop"], env)).stdout;
-  assertStringIncludes(narrow, "└─ … 4 more (sh ×3, sleep ×1, +6 below)");
+  assertStringIncludes(
+    narrow,
+    "└─ … 16 more (cp ×12, sh ×3, sleep ×1, +6 below)",
+  );
   assert(!narrow.includes("sleep 1"));
 }
 

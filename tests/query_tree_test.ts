@@ -75,7 +75,7 @@ Deno.test("tree: --width sums up the rest, --depth counts what is below", () => 
   }
   spec.push([1, "ld", "", 1]);
   const r = rows(spec);
-  assertEquals(text(r, { width: 3 }), [
+  assertEquals(text(r, { width: 3, similar: 0 }), [
     "make",
     "├─ cc f0.c",
     "│  └─ as",
@@ -85,14 +85,26 @@ Deno.test("tree: --width sums up the rest, --depth counts what is below", () => 
     "│  └─ as",
     "└─ … 8 more (cc ×7, ld ×1, +7 below)",
   ]);
+  // By default the ten cc differ only in args: one line.
+  assertEquals(text(r), [
+    "make",
+    "├─ cc f0.c … ×10 (10 variants)",
+    "│  └─ as ×10",
+    "└─ ld",
+  ]);
   // Depth 1 only: the rows a depth-limited query returns.
   const shallow = r.filter((x) => x[2] <= 1);
-  assertEquals(text(shallow, { totalProcs: r.length, width: 0 }).slice(0, 3), [
-    "make",
-    "├─ cc f0.c (+1 below)",
-    "├─ cc f1.c (+1 below)",
-  ]);
-  const json = treeJson(buildTree(shallow, { totalProcs: r.length })) as {
+  assertEquals(
+    text(shallow, { totalProcs: r.length, width: 0, similar: 0 }).slice(0, 3),
+    [
+      "make",
+      "├─ cc f0.c (+1 below)",
+      "├─ cc f1.c (+1 below)",
+    ],
+  );
+  const json = treeJson(
+    buildTree(shallow, { totalProcs: r.length, similar: 0 }),
+  ) as {
     hidden_below?: number;
     children: { hidden_below?: number }[];
   }[];
@@ -110,4 +122,31 @@ Deno.test("tree: several roots, deep chains, missing parents", () => {
   const orphan = rows([[0, "a", "", 0], [0, "b", "", 0]]);
   orphan[1][1] = 99; // parent not in the job: a root
   assertEquals(text(orphan), ["a", "b"]);
+});
+
+Deno.test("tree: siblings differing only in args merge from 10 kinds on", () => {
+  const spec: [number, string, string, number][] = [[0, "bash", "job.sh", 0]];
+  for (let s = 0; s < 12; s++) {
+    spec.push([1, "bash", `step.sh ${s}`, 1]);
+    for (let i = 0; i < 20; i++) spec.push([2, "cp", `in_${i} out/${s}/`, 1]);
+  }
+  spec.push([1, "sleep", "1", 1], [1, "sleep", "2", 1]);
+  const r = rows(spec);
+  // One step fails: it keeps a line of its own.
+  r[1 + 3 * 21][8] = 1;
+  assertEquals(text(r), [
+    "bash job.sh",
+    "├─ bash step.sh 0 … ×11 (11 variants)",
+    "│  └─ cp in_0 out/0/ … ×220 (220 variants)",
+    "├─ bash step.sh 3",
+    "│  └─ cp in_0 out/3/ … ×20 (20 variants)",
+    "├─ sleep 1",
+    "└─ sleep 2",
+  ]);
+  assertEquals(text(r, { similar: 0 }).length, 1 + 12 * 21 + 2);
+  const json = treeJson(buildTree(r)) as {
+    children: Record<string, unknown>[];
+  }[];
+  assertEquals(json[0].children[0].variants, 11);
+  assertEquals(json[0].children[0].count, 11);
 });

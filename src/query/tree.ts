@@ -56,6 +56,13 @@ export interface TreeOptions {
    * shown as "(+N below)". Leave undefined when rows hold the whole job.
    */
   totalProcs?: number;
+  /**
+   * Also merge siblings that differ only in their args (here and in their
+   * subtrees) once there are at least this many kinds of them:
+   * `cp RESTART/a.nc … ×600 (600 variants)`. 0 merges only identical
+   * siblings. @default 10
+   */
+  similar?: number;
 }
 
 /** Identical siblings merged: what one line of the tree shows. */
@@ -74,6 +81,11 @@ export interface TreeGroup {
   exitsignal: number | null;
   /** Processes below a depth limit, not in `children`. */
   hidden: number;
+  /**
+   * Set when the line merges siblings that differ in their args: how many
+   * different kinds (exact signatures) it stands for.
+   */
+  variants?: number;
   children: TreeGroup[];
   /** Set on a summary line standing for `count` processes of other kinds. */
   others?: {
@@ -123,45 +135,13 @@ export function buildTree(
     ? new Float64Array(n)
     : hiddenBelow(rows, parentPos, opts.totalProcs);
 
-  // Signatures, children first (they come later in idx order). A leaf's
-  // is a number (>= 0) made of its command and exit; a parent's a negative
-  // id for that number and its children's signatures with their counts.
-  const sig = new Float64Array(n);
-  const commands = new Map<string | null, Map<string | null, number>>();
-  const parents = new Map<string, number>();
-  let commandIds = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    const r = rows[i];
-    let byArgs = commands.get(r[EXE]);
-    if (!byArgs) commands.set(r[EXE], byArgs = new Map());
-    let command = byArgs.get(r[ARGS]);
-    if (command === undefined) byArgs.set(r[ARGS], command = commandIds++);
-    const own = command * 0x40000 + exitKey(r[CODE]) * 0x200 +
-      exitKey(r[SIG]);
-    const from = start[i + 1];
-    const to = start[i + 2];
-    if (from === to) {
-      sig[i] = own;
-      continue;
-    }
-    const s = new Float64Array(to - from);
-    for (let j = from; j < to; j++) s[j - from] = sig[kids[j]];
-    s.sort();
-    let key = String(own);
-    let run = 1;
-    for (let j = 1; j <= s.length; j++) {
-      if (j < s.length && s[j] === s[j - 1]) run++;
-      else {
-        key += ` ${s[j - 1]}*${run}`;
-        run = 1;
-      }
-    }
-    let id = parents.get(key);
-    if (id === undefined) parents.set(key, id = -1 - parents.size);
-    sig[i] = id;
-  }
+  const children = { start, kids };
+  // Exact signatures (command, args, exit and subtree) and args-blind ones.
+  const sig = signatures(rows, children, ARGS);
+  const loose = signatures(rows, children, -1);
+  const similar = opts.similar ?? 10;
 
-  const group = (members: number[]): TreeGroup => {
+  const group = (members: number[], variants = 1): TreeGroup => {
     const first = rows[members[0]];
     let cpu = 0;
     let incl = 0;
@@ -182,6 +162,7 @@ export function buildTree(
       exitcode: first[CODE],
       exitsignal: first[SIG],
       hidden: hid,
+      ...(variants > 1 ? { variants } : {}),
       children: [],
     };
   };
@@ -202,15 +183,39 @@ export function buildTree(
 
   // Groups still to expand, with the processes each stands for.
   const todo: [TreeGroup, number[]][] = [];
-  const limit = (buckets: number[][]): TreeGroup[] => {
+  const limit = (exact: number[][]): TreeGroup[] => {
+    const buckets = similar > 0
+      ? mergeSimilar(exact)
+      : exact.map((b) => ({ b, kinds: 1 }));
     const cut = width > 0 && buckets.length > width + 1;
     const shown = cut ? buckets.slice(0, width) : buckets;
-    const out = shown.map((b) => {
-      const g = group(b);
+    const out = shown.map(({ b, kinds }) => {
+      const g = group(b, kinds);
       todo.push([g, b]);
       return g;
     });
-    if (cut) out.push(othersLine(buckets.slice(width)));
+    if (cut) out.push(othersLine(buckets.slice(width).map((x) => x.b)));
+    return out;
+  };
+
+  // Exact buckets whose args-blind signature is shared by at least
+  // `similar` of them become one, in the place of the first.
+  const mergeSimilar = (exact: number[][]) => {
+    const byLoose = new Map<number, number[][]>();
+    for (const b of exact) {
+      const k = loose[b[0]];
+      const list = byLoose.get(k);
+      if (list) list.push(b);
+      else byLoose.set(k, [b]);
+    }
+    const out: { b: number[]; kinds: number }[] = [];
+    for (const b of exact) {
+      const family = byLoose.get(loose[b[0]])!;
+      if (family.length < similar) out.push({ b, kinds: 1 });
+      else if (family[0] === b) {
+        out.push({ b: family.flat(), kinds: family.length });
+      }
+    }
     return out;
   };
 
@@ -257,6 +262,58 @@ export function buildTree(
     g.children = limit(bucket(members.map((m) => m + 1)));
   }
   return roots;
+}
+
+/**
+ * A signature per row, children first (they come later in idx order): a
+ * leaf's is a number (>= 0) made of its command (exename, and args unless
+ * `argsColumn` is -1) and exit; a parent's is a negative id for that number
+ * with its children's signatures and their counts. Equal signatures mean
+ * equal subtrees.
+ */
+function signatures(
+  rows: readonly TreeRow[],
+  children: { start: Int32Array; kids: Int32Array },
+  argsColumn: number,
+): Float64Array {
+  const n = rows.length;
+  const { start, kids } = children;
+  const sig = new Float64Array(n);
+  const commands = new Map<string | null, Map<string | null, number>>();
+  const parents = new Map<string, number>();
+  let commandIds = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    const r = rows[i];
+    let byArgs = commands.get(r[EXE]);
+    if (!byArgs) commands.set(r[EXE], byArgs = new Map());
+    const args = argsColumn < 0 ? null : r[ARGS];
+    let command = byArgs.get(args);
+    if (command === undefined) byArgs.set(args, command = commandIds++);
+    const own = command * 0x40000 + exitKey(r[CODE]) * 0x200 +
+      exitKey(r[SIG]);
+    const from = start[i + 1];
+    const to = start[i + 2];
+    if (from === to) {
+      sig[i] = own;
+      continue;
+    }
+    const s = new Float64Array(to - from);
+    for (let j = from; j < to; j++) s[j - from] = sig[kids[j]];
+    s.sort();
+    let key = String(own);
+    let run = 1;
+    for (let j = 1; j <= s.length; j++) {
+      if (j < s.length && s[j] === s[j - 1]) run++;
+      else {
+        key += ` ${s[j - 1]}*${run}`;
+        run = 1;
+      }
+    }
+    let id = parents.get(key);
+    if (id === undefined) parents.set(key, id = -1 - parents.size);
+    sig[i] = id;
+  }
+  return sig;
 }
 
 /** An exit code or signal as 0..511 for a signature (null: 511). */
@@ -355,7 +412,9 @@ function label(g: TreeGroup, argsWidth: number): string {
   }
   const args = shorten(g.args, argsWidth);
   let text = args === "" ? g.exename : `${g.exename} ${args}`;
+  if (g.variants) text += " …";
   if (g.count > 1) text += ` ×${humanCount(g.count)}`;
+  if (g.variants) text += ` (${humanCount(g.variants)} variants)`;
   if (g.hidden) text += ` (+${humanCount(g.hidden)} below)`;
   return text;
 }
@@ -377,6 +436,7 @@ export function treeJson(roots: readonly TreeGroup[]): unknown[] {
         idx: g.idx,
         exitcode: g.exitcode,
         exitsignal: g.exitsignal,
+        ...(g.variants ? { variants: g.variants } : {}),
       };
     o.cpu_time_us = g.cpu_time;
     o.inclusive_cpu_time_us = g.inclusive_cpu_time;

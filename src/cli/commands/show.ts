@@ -16,6 +16,10 @@ processes that used the most cpu.
                subtree) are one line with a count: 'true ×2,000'.
   --depth N    tree: stop N levels below the roots, showing how many
                processes are hidden below each line ('(+12 below)')
+               Siblings that differ only in their args (here and below)
+               are one line too once there are 10 kinds of them:
+               'cp in_0 out/ … ×600 (600 variants)'.
+  --exact      tree: merge identical siblings only
   --width N    tree: at most N different kinds of children per parent, the
                rest summed up on one line (default 50; 0: all)
   --args N     tree: cut args longer than N characters (default 40; 0: never)
@@ -23,6 +27,7 @@ processes that used the most cpu.
 
 const SPEC = {
   tree: "flag",
+  exact: "flag",
   depth: "value",
   width: "value",
   args: "value",
@@ -43,6 +48,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         throw new UsageError(`show: --${o} goes with --tree`);
       }
     }
+    if (opts.exact) throw new UsageError("show: --exact goes with --tree");
   }
   const depth = opts.depth === undefined
     ? undefined
@@ -65,6 +71,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
           depth,
           width,
           argsWidth,
+          similar: opts.exact ? 0 : undefined,
         });
         if (opts.json) {
           records.push({ jobid: job.jobid, tree: treeJson(roots) });
