@@ -3,8 +3,7 @@
  * scripts/slurm/cluster.sh and submits real job scripts to it.
  */
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { ROOT, runCmd } from "./helpers.ts";
+import { epmt, ROOT, runCmd } from "./helpers.ts";
 
 /** The cluster as the tests see it. */
 export interface Cluster {
@@ -141,18 +140,12 @@ export async function jobInfo(
   return info;
 }
 
-/** A job's row in a SQLite database epmt submitted to, or undefined. */
-export function jobRow(
-  file: string,
+/** `epmt show --json JOBID` in an environment (settings, database). */
+export async function showJob(
+  env: Record<string, string>,
   jobid: string,
-): Record<string, unknown> | undefined {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    const row = db.prepare(
-      "SELECT jobid, jobname, username, exitcode, num_procs FROM jobs WHERE jobid = ?",
-    ).get(jobid);
-    return row ? { ...row } : undefined;
-  } finally {
-    db.close();
-  }
+): Promise<Record<string, unknown>> {
+  const r = await epmt(["show", "--json", jobid], { env, clearEnv: true });
+  if (r.code !== 0) throw new Error(`epmt show ${jobid}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }

@@ -10,8 +10,8 @@ import { jobBox } from "./job_helpers.ts";
 import {
   type Cluster,
   HAS_COLLECTOR,
-  jobRow,
   sbatch,
+  showJob,
   slurmCluster,
 } from "./slurm_helpers.ts";
 
@@ -110,9 +110,8 @@ Deno.test({
         }
       }
 
-      // The third job submitted itself into the job's database.
-      const row = jobRow(box.env.EPMT_DB_FILENAME, sourced.id);
-      assert(row, `job ${sourced.id} in ${box.env.EPMT_DB_FILENAME}`);
+      // The third job submitted itself: epmt show finds it.
+      const row = await showJob(box.env, sourced.id);
       assertEquals(
         [row.jobname, row.username, row.exitcode],
         ["sourced_job", "root", 0],

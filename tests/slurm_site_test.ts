@@ -13,8 +13,8 @@ import {
   type Cluster,
   HAS_COLLECTOR,
   jobInfo,
-  jobRow,
   sbatch,
+  showJob,
   slurmCluster,
 } from "./slurm_helpers.ts";
 
@@ -323,8 +323,12 @@ Deno.test({
       const s = await site(box, { slurm_epilog: "submit" });
       const job = await plainJob(box, "plain.sh", PLAIN, [s.comment]);
       assertEquals(job.code, 3, await s.log());
-      const row = jobRow(join(box.dir, "epmt.db"), job.id);
-      assert(row, `job ${job.id} in the database: ${await s.log()}`);
+      const row = await showJob({
+        ...box.env,
+        EPMT_SETTINGS: join(s.dir, "settings.json"),
+      }, job.id).catch(async (e) => {
+        throw new Error(`${e.message}\nhooks.log:\n${await s.log()}`);
+      });
       assertEquals(
         [row.jobname, row.username, row.exitcode],
         ["ESM4_hist_ocean_18540101", "root", 3],
