@@ -63,14 +63,28 @@ install_packages() {
     exit 3
   fi
   say "installing ${need[*]}"
-  # policy-rc.d keeps the packages from starting their own daemons.
-  if ! { apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      --no-install-recommends "${need[@]}"; } >"$DIR/apt.log" 2>&1; then
+  : >"$DIR/apt.log"
+  # From the package lists already there if they will do, else fresh ones.
+  # Whatever daemons the packages may start, ours use their own files.
+  if ! apt_retry apt-get install -y -qq --no-install-recommends "${need[@]}" &&
+    ! { apt_retry apt-get update -qq &&
+      apt_retry apt-get install -y -qq --no-install-recommends "${need[@]}"; }; then
     tail -n 20 "$DIR/apt.log" >&2
     say "cannot install ${need[*]} (log: $DIR/apt.log)"
     exit 3
   fi
+}
+
+# Runs an apt-get command, waiting up to 2 minutes while another apt or
+# dpkg holds its lock (a CI machine may be installing something else).
+apt_retry() {
+  local _
+  for _ in $(seq 12); do
+    DEBIAN_FRONTEND=noninteractive "$@" >>"$DIR/apt.log" 2>&1 && return 0
+    tail -n 3 "$DIR/apt.log" | grep -q 'Could not get lock' || return 1
+    sleep 10
+  done
+  return 1
 }
 
 # The machine as slurmd sees it, so the node is never drained for a size
