@@ -217,6 +217,19 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
     }
   });
 
+  await t.step("show the job and its process tree", async () => {
+    let r = await epmt(["show", jobid]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout,
+      new RegExp(`^Job: +${jobid} +\\(CM4_piControl_C_atmos_00050101\\)$`, "m"),
+    );
+    assertMatch(r.stdout, /^Processes: +2 /m);
+    r = await epmt(["show", "--tree", jobid]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stdout, /sh\b.*\n.*true/s);
+  });
+
   await t.step("dump the archive", async () => {
     const r = await epmt(["dump", archive]);
     assertEquals(r.code, 0, r.stderr);
