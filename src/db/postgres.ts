@@ -241,11 +241,22 @@ export class PostgresStore implements Store {
   /** Creates the schema in an empty database, or checks its version. */
   async ensureSchema(): Promise<void> {
     await this.#firstContact();
+    // The common case, a current schema, without a transaction or lock.
+    const [{ found }] = await this.#sql<{ found: string | null }[]>`
+      SELECT to_regclass('schema_version')::text AS found`;
+    if (found !== null) {
+      const [row] = await this.#sql<{ version: number }[]>`
+        SELECT max(version) AS version FROM schema_version`;
+      if (row?.version === SCHEMA_VERSION) return;
+    }
     await this.#sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;
-      const [{ exists }] = await tx<{ exists: string | null }[]>`
-        SELECT to_regclass('schema_version')::text AS exists`;
-      if (exists === null) {
+      // pg_tables, not to_regclass: this backend's catalog cache may still
+      // say "no such table" after another submit created it meanwhile.
+      const [{ exists }] = await tx<{ exists: boolean }[]>`
+        SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema()
+          AND tablename = 'schema_version') AS exists`;
+      if (!exists) {
         for (const s of createStatements("postgres")) await tx.unsafe(s);
         return;
       }

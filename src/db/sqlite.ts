@@ -151,6 +151,13 @@ export class SqliteStore implements Store {
 
   /** Creates the schema in an empty database, or checks its version. */
   ensureSchema(): void {
+    // The common case, a current schema, without the write lock: readers
+    // must not wait for a submit that holds it.
+    try {
+      if (this.#version() === SCHEMA_VERSION) return;
+    } catch (e) {
+      throw new UserError(`${this.description}: ${reason(e)}`);
+    }
     this.#begin();
     try {
       const version = this.#version();
