@@ -237,3 +237,42 @@ Deno.test("CopyEncoder writes COPY text: escapes, NULL, numbers, UTF-8", () => {
   );
   assertEquals(enc.size, 0);
 });
+
+Deno.test("store: opening a database does not wait for a writer's lock", async (t) => {
+  await onBoth(t, async (store, env) => {
+    let release: () => Promise<void>;
+    if (store.provider === "sqlite") {
+      const { DatabaseSync } = await import("node:sqlite");
+      const other = new DatabaseSync(env.EPMT_DB_FILENAME);
+      other.exec("BEGIN IMMEDIATE"); // what a running submit holds
+      release = () => Promise.resolve(other.exec("ROLLBACK"));
+    } else {
+      const { default: postgres } = await import("postgres");
+      const sql = postgres({
+        host: env.EPMT_DB_HOST,
+        database: env.EPMT_DB_DBNAME,
+        username: env.EPMT_DB_USER,
+        max: 1,
+        onnotice: () => {},
+      });
+      const reserved = await sql.reserve();
+      await reserved`BEGIN`;
+      await reserved`SELECT pg_advisory_xact_lock(${0x65706d74})`;
+      release = async () => {
+        await reserved`ROLLBACK`;
+        reserved.release();
+        await sql.end();
+      };
+    }
+    try {
+      const t0 = performance.now();
+      const reader = await openStore(loadSettings(env).settings);
+      const rows = await reader.query("SELECT count(*) AS n FROM jobs");
+      await reader.close();
+      assertEquals(rows, [{ n: 0 }]);
+      assert(performance.now() - t0 < 5000, "did not wait for the lock");
+    } finally {
+      await release();
+    }
+  });
+});
