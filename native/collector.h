@@ -97,7 +97,6 @@ struct config {
     const char *args;             /* argv[1..] joined by spaces */
     size_t args_len;
     const char *options;          /* PAPIEX_OPTIONS as we started with it */
-    const char *preload;          /* LD_PRELOAD as we started with it */
     long mpirank, mpinumranks;
     long clk_tck;
     int fd_base;                  /* perf counter fds go at or above this */
@@ -199,7 +198,7 @@ int record_process(int why, int sig);
 /* Environment variables the collector reads, looked up in one pass over
  * the environment at start-up (env_value: the value, or NULL if unset). */
 enum env_id {
-    E_OPTIONS, E_OUTPUT, E_TAGS, E_DEBUG, E_JOB_ID, E_PRELOAD, E_HANDOFF,
+    E_OPTIONS, E_OUTPUT, E_TAGS, E_DEBUG, E_JOB_ID, E_HANDOFF,
     E_OMPI_RANK, E_OMPI_SIZE, E_PMIX_RANK, E_PMIX_SIZE, E_PMI_RANK,
     E_PMI_SIZE, E_MV2_RANK, E_MV2_SIZE, E_ALPS_PE, E_ALPS_SIZE,
     E_SLURM_STEP_TASKS, E_SLURM_PROCID, E_COUNT

@@ -76,7 +76,7 @@ void debug_msg(const char *what, const char *detail, long num)
 
 static const char *const env_names[E_COUNT] = {
     "PAPIEX_OPTIONS", "PAPIEX_OUTPUT", "PAPIEX_TAGS", "PAPIEX_DEBUG",
-    "EPMT_JOB_ID", "LD_PRELOAD", HANDOFF_VAR,
+    "EPMT_JOB_ID", HANDOFF_VAR,
     "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMIX_SIZE",
     "PMI_RANK", "PMI_SIZE", "MV2_COMM_WORLD_RANK", "MV2_COMM_WORLD_SIZE",
     "ALPS_APP_PE", "ALPS_APP_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_PROCID",
@@ -290,7 +290,6 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
         goto out;
     }
     cfg.options = keep_str(opts, 4095);
-    cfg.preload = keep_str(env_value(E_PRELOAD), 4095);
     cfg.form = events_parse(opts);
     int handed = exec_take_handoff(1);
     set_jobid();

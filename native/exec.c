@@ -25,6 +25,7 @@
  */
 #include "collector.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -120,40 +121,43 @@ int exec_take_handoff(int collecting)
     return mine;
 }
 
-/* Would exec of this file probably work? Only cheap checks: an executable
- * file, found on PATH for the p variants, starting like a program or a
- * script where no shell fallback exists. */
-static int exec_likely(const char *file, int search, int need_magic)
+/* The file execvp would run for `file`: the first executable one along
+ * PATH (into buf), or file itself if it names a path. NULL if none. */
+static const char *resolve(const char *file, char *buf, size_t cap)
 {
-    if (!file)
-        return 1;
-    if (search && !s_chr(file, '/')) {
-        if (!*file)
-            return 0;
-        const char *path = getenv("PATH");
-        if (!path)
-            path = "/bin:/usr/bin";
-        for (;;) {
-            const char *end = s_chr(path, ':');
-            size_t n = end ? (size_t)(end - path) : s_len(path);
-            char cand[PATH_MAX];
-            struct buf b = {cand, 0, sizeof cand - 1, 0};
-            if (n == 0)
-                put_str(&b, "./"); /* an empty entry is the current dir */
-            else {
-                put_mem(&b, path, n);
-                put_str(&b, "/");
-            }
-            put_str(&b, file);
-            cand[b.len] = 0;
-            if (!b.overflow && k_faccess(AT_FDCWD, cand, X_OK) == 0)
-                return 1;
-            if (!end)
-                return 0;
-            path = end + 1;
+    if (s_chr(file, '/'))
+        return file;
+    if (!*file)
+        return NULL;
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    for (;;) {
+        const char *end = s_chr(path, ':');
+        size_t n = end ? (size_t)(end - path) : s_len(path);
+        struct buf b = {buf, 0, cap - 1, 0};
+        if (n == 0)
+            put_str(&b, "./"); /* an empty entry is the current dir */
+        else {
+            put_mem(&b, path, n);
+            put_str(&b, "/");
         }
+        put_str(&b, file);
+        buf[b.len] = 0;
+        if (!b.overflow && k_faccess(AT_FDCWD, buf, X_OK) == 0)
+            return buf;
+        if (!end)
+            return NULL;
+        path = end + 1;
     }
-    if (k_faccess(AT_FDCWD, file, X_OK) != 0)
+}
+
+/* Would exec of this (resolved) file probably work? Only cheap checks: an
+ * executable file, starting like a program or a script where there is no
+ * shell fallback (execve; execvp runs sh for other files). */
+static int exec_likely(const char *file, int need_magic)
+{
+    if (!file || k_faccess(AT_FDCWD, file, X_OK) != 0)
         return 0;
     if (!need_magic)
         return 1;
@@ -177,19 +181,38 @@ static const char *env_in(char *const envp[], const char *name, size_t n)
     return NULL;
 }
 
-/* Will `file` run with the collector loaded as we are, counting the same
- * events? The same LD_PRELOAD and PAPIEX_OPTIONS go with it, and it is a
- * script or a dynamically linked program the loader will preload into
- * (not setuid, setgid or with file capabilities). */
-static int next_image_collects(const char *file, char *const envp[])
+/* Our own file, as the loader was given it. */
+static const char *our_path(void)
 {
-    const char *pre = env_in(envp, "LD_PRELOAD=", 11);
-    const char *opt = env_in(envp, "PAPIEX_OPTIONS=", 15);
-    if (!pre || !opt || !s_eq(pre, cfg.preload) || !s_eq(opt, cfg.options))
-        return 0;
+    static const char *path;
+    Dl_info info;
+    if (!path && dladdr((void *)&our_path, &info) && info.dli_fname)
+        path = info.dli_fname;
+    return path;
+}
+
+/* The LD_PRELOAD list in `list` names our file. */
+static int preloads_us(const char *list)
+{
+    const char *me = our_path();
+    size_t n = me ? s_len(me) : 0;
+    for (const char *p = list; n && p && *p; p++) {
+        if (p != list && p[-1] != ':' && p[-1] != ' ')
+            continue;
+        if (s_starts(p, me, n) && (!p[n] || p[n] == ':' || p[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/* Is `file` a script or a dynamically linked program the loader will
+ * preload into (not setuid, setgid or with file capabilities)? 1 yes, 0
+ * no, -1 cannot tell (cannot read it). */
+static int loads_preload(const char *file)
+{
     int fd = k_open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     if (fd < 0)
-        return 0;
+        return -1;
     int ok = 0;
     struct stat sb;
     union {
@@ -220,6 +243,22 @@ static int next_image_collects(const char *file, char *const envp[])
     }
     k_close(fd);
     return ok;
+}
+
+/* Will the next image run with the collector? 0: no (then it gets no
+ * hand-over at all: a program we do not collect must not see our variable
+ * or our fds); 1: yes, with other options or a file we cannot read (the
+ * hand-over, but not the counters); 2: yes, counting the same events. */
+static int next_image(const char *file, char *const envp[])
+{
+    const char *pre = env_in(envp, "LD_PRELOAD=", 11);
+    const char *opt = env_in(envp, "PAPIEX_OPTIONS=", 15);
+    if (!pre || !opt || !*opt || !preloads_us(pre))
+        return 0;
+    int loads = file ? loads_preload(file) : -1;
+    if (loads == 0)
+        return 0;
+    return loads > 0 && s_eq(opt, cfg.options) ? 2 : 1;
 }
 
 /* The counters part of the hand-over, with the fds made to survive exec:
@@ -261,8 +300,8 @@ struct exec_state {
 };
 
 /* Before an exec: writes the record when this image is to be reported on
- * its own, and prepares the hand-over into `handoff` (empty: none). The
- * counters go along only for a file we checked (file != NULL, envp). */
+ * its own, and prepares the hand-over into `handoff` (empty: none). file
+ * is NULL for fexecve/execveat, whose file we do not look at. */
 static struct exec_state before_exec(char *handoff, const char *file,
                                      int search, int need_magic,
                                      char *const envp[])
@@ -271,13 +310,17 @@ static struct exec_state before_exec(char *handoff, const char *file,
     handoff[0] = 0;
     if (!collector_active())
         return x;
+    char found[PATH_MAX];
+    const char *path = !file ? NULL
+                       : search ? resolve(file, found, sizeof found)
+                                : file;
     uint64_t base[M_COUNT];
     struct slot *me = my_slot;
     int carry = st.forked && threads_count() <= 1;
     int gen = st.generation;
     int64_t start = st.start_us;
     int have = 0;
-    if (!carry && exec_likely(file, search, need_magic) &&
+    if (!carry && (!file || exec_likely(path, need_magic)) &&
         record_process(WHY_EXEC, 0)) {
         x.wrote = 1;
         gen++;
@@ -298,6 +341,9 @@ static struct exec_state before_exec(char *handoff, const char *file,
             for (int i = 0; i < cfg.nevents; i++)
                 me->ev[i] = -1; /* hand over evbase, not a reading */
     }
+    int next = next_image(path, envp);
+    if (next == 0)
+        return x;
     struct buf b = {handoff, 0, HANDOFF_MAX - 1, 0};
     put_str(&b, HANDOFF_VAR "=");
     put_i64(&b, st.pid);
@@ -311,8 +357,7 @@ static struct exec_state before_exec(char *handoff, const char *file,
             put_str(&b, ",");
         put_u64(&b, base[k]);
     }
-    if (me && file && cfg.nevents && !(search && !s_chr(file, '/')) &&
-        next_image_collects(file, envp))
+    if (me && next == 2 && cfg.nevents)
         x.handed = hand_counters(&b, me);
     if (b.overflow) {
         handoff[0] = 0;

@@ -4,7 +4,11 @@
  * 1. 500 runs of /bin/true in a bash loop, bare and with libepmt.so
  *    preloaded in each output form, interleaved round by round; the added
  *    milliseconds per process are the median over rounds of (form - bare)
- *    of that round, with the spread of those differences.
+ *    of that round, with the spread of those differences. Calibration rows
+ *    measured in the same rounds put the figures in proportion: a preloaded
+ *    library that does nothing, the least a collector can do (getrusage,
+ *    /proc/self/stat and io, one appended line: native/bench/minimal.c),
+ *    and the cost of creating one file per process in the same directory.
  * 2. A 4-thread CPU-bound program (native/build/threads), bare and
  *    collected: its slowdown in percent, wall and CPU time.
  *
@@ -28,11 +32,26 @@ const LOOP = option("--loop", 500);
 
 interface Form {
   name: string;
-  options: string | null; // null: bare, no preload
+  options?: string; // PAPIEX_OPTIONS for libepmt.so
+  preload?: string; // another library to preload (calibration)
+  loop?: string; // the loop body, if not just /bin/true
 }
+const CAL = join(ROOT, "native", "build");
 const FORMS: Form[] = [
-  { name: "bare", options: null },
-  { name: "preloaded, collecting nothing", options: "" },
+  { name: "bare" },
+  {
+    name: "calibration: preloaded library doing nothing",
+    preload: `${CAL}/bench_empty.so`,
+  },
+  {
+    name: "calibration: rusage+stat+io, one append per process",
+    preload: `${CAL}/bench_minimal.so`,
+  },
+  {
+    name: "calibration: bare, and the shell creates one file",
+    loop: "/bin/true; : > $PAPIEX_OUTPUT/f$i",
+  },
+  { name: "libepmt.so, PAPIEX_OPTIONS empty", options: "" },
   {
     name: "PERF_COUNT_SW_CPU_CLOCK (file per process)",
     options: "PERF_COUNT_SW_CPU_CLOCK",
@@ -58,15 +77,15 @@ async function waitForQuiet(): Promise<void> {
   }
 }
 
-function env(options: string | null, out: string): Record<string, string> {
+function env(form: Form, out: string): Record<string, string> {
   const e: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    PAPIEX_OUTPUT: out + "/",
   };
-  if (options !== null) {
+  if (form.options !== undefined) {
     e.LD_PRELOAD = LIB;
-    e.PAPIEX_OPTIONS = options;
-    e.PAPIEX_OUTPUT = out + "/";
-  }
+    e.PAPIEX_OPTIONS = form.options;
+  } else if (form.preload) e.LD_PRELOAD = form.preload;
   return e;
 }
 
@@ -113,52 +132,61 @@ async function main(): Promise<void> {
   );
 
   // 1. Many small processes.
-  const loop = `for i in $(seq ${LOOP}); do /bin/true; done`;
-  const perProc: number[][] = FORMS.map(() => []);
+  const wall: number[][] = FORMS.map(() => []);
+  const cpu: number[][] = FORMS.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order so no form always runs first or last.
     for (let k = 0; k < FORMS.length; k++) {
       const f = (k + r) % FORMS.length;
       const out = join(scratch, `r${r}-f${f}`);
       await Deno.mkdir(out);
-      const { wall } = await timed(loop, env(FORMS[f].options, out));
-      perProc[f][r] = (wall * 1000) / LOOP;
+      const body = FORMS[f].loop ?? "/bin/true";
+      const loop = `for i in $(seq ${LOOP}); do ${body}; done`;
+      const t = await timed(loop, env(FORMS[f], out));
+      wall[f][r] = (t.wall * 1000) / LOOP;
+      cpu[f][r] = (t.cpu * 1000) / LOOP;
+      await Deno.remove(out, { recursive: true });
     }
   }
   console.log(
-    `\n${LOOP} x /bin/true in a bash loop, ${ROUNDS} rounds interleaved ` +
-      `(ms per process; added = median over rounds of form - bare)`,
+    `\n${LOOP} x /bin/true in a bash loop, ${ROUNDS} rounds interleaved: ` +
+      `ms per process; added = median over rounds of (form - bare) in the ` +
+      `same round, wall clock and CPU (user+system of all processes)`,
   );
   console.log(
-    "form".padEnd(52) + "ms/proc".padStart(9) + "added".padStart(9) +
-      "   spread of added",
+    "form".padEnd(54) + "wall".padStart(7) + "added".padStart(8) +
+      "  spread".padEnd(17) + "cpu".padStart(7) + "added".padStart(8),
   );
   for (let f = 0; f < FORMS.length; f++) {
-    const diffs = perProc[f].map((x, r) => x - perProc[0][r]);
+    const dw = wall[f].map((x, r) => x - wall[0][r]);
+    const dc = cpu[f].map((x, r) => x - cpu[0][r]);
     const spread = f === 0
       ? ""
-      : `   ${fmt(Math.min(...diffs))} .. ${fmt(Math.max(...diffs))}`;
+      : `  ${fmt(Math.min(...dw))}..${fmt(Math.max(...dw))}`;
     console.log(
-      FORMS[f].name.padEnd(52) + fmt(median(perProc[f])).padStart(9) +
-        (f === 0 ? "" : fmt(median(diffs))).padStart(9) + spread,
+      FORMS[f].name.padEnd(54) + fmt(median(wall[f])).padStart(7) +
+        (f === 0 ? "" : fmt(median(dw))).padStart(8) + spread.padEnd(17) +
+        fmt(median(cpu[f])).padStart(7) +
+        (f === 0 ? "" : fmt(median(dc))).padStart(8),
     );
   }
 
   // 2. A CPU-bound program with 4 threads.
-  const work = 60_000_000;
+  const work = 400_000_000;
   const cmd = `${THREADS} 4 join ${work}`;
   const bare: { wall: number; cpu: number }[] = [];
   const coll: { wall: number; cpu: number }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(scratch, `threads-${r}`);
     await Deno.mkdir(out);
-    const collect = env("PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV", out);
+    const collect = env(FORMS[FORMS.length - 1], out);
+    const plain = env(FORMS[0], out);
     if (r % 2) {
-      bare.push(await timed(cmd, env(null, out)));
+      bare.push(await timed(cmd, plain));
       coll.push(await timed(cmd, collect));
     } else {
       coll.push(await timed(cmd, collect));
-      bare.push(await timed(cmd, env(null, out)));
+      bare.push(await timed(cmd, plain));
     }
   }
   const pct = (a: number, b: number) => (a / b - 1) * 100;

@@ -118,5 +118,13 @@ Deno.test("a program started without LD_PRELOAD gets no fd of ours", async () =>
   assertEquals(dec.decode(r.stdout), bare);
   const procs = await allProcs(out);
   assertEquals(procs.map((p) => p.row.exename).sort(), ["/bin/bash", "env"]);
+  // Nor a variable of ours in its environment.
+  const e = await run(["/bin/bash", "-c", "env -u LD_PRELOAD /usr/bin/env"], {
+    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    out,
+  });
+  const vars = text.decode(e.stdout).split("\n");
+  assert(vars.includes("PAPIEX_OPTIONS=PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV"));
+  assertEquals(vars.filter((v) => v.startsWith("EPMT_COLLECTOR")), []);
   await Deno.remove(out, { recursive: true });
 });
