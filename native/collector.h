@@ -37,7 +37,7 @@
 
 /* The collector's release; `epmt --version` finds "EPMT_COLLECTOR_VERSION="
  * followed by this in the library file. The only place it is written. */
-#define EPMT_COLLECTOR_VERSION "1.0.0"
+#define EPMT_COLLECTOR_VERSION "0.1.0"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -163,8 +163,8 @@ struct hot {
     struct proc proc;
     struct config config;
     struct { int flags; uint64_t mask; } sigview[NMANAGED]; /* signals.c */
-    void *real_sigaction, *real_signal, *real_sigset;       /* libc's own */
-    void *real_create, *real_thrd_create, *real_execvpe;
+    void *real_signal, *real_sigset;           /* libc's own functions */
+    void *real_create, *real_thrd_create;
     unsigned end_key;   /* pthread key for thread ends (threads.c) */
     int key_ok;
     int empty_path_link; /* linkat(AT_EMPTY_PATH) allowed? (output.c) */

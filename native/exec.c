@@ -207,8 +207,9 @@ static int preloads_us(const char *list)
 
 /* Is `file` a script or a dynamically linked program the loader will
  * preload into (not setuid, setgid or with file capabilities)? 1 yes, 0
- * no, -1 cannot tell (cannot read it). */
-static int loads_preload(const char *file)
+ * no, -1 cannot tell (cannot read it). With sh_fallback, a file that is
+ * neither is run by /bin/sh, so /bin/sh is what counts. */
+static int loads_preload(const char *file, int sh_fallback)
 {
     int fd = k_open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     if (fd < 0)
@@ -239,6 +240,9 @@ static int loads_preload(const char *file)
                 if (ph.p_type == PT_INTERP)
                     ok = 1;
             }
+        } else if (sh_fallback) {
+            k_close(fd);
+            return loads_preload("/bin/sh", 0);
         }
     }
     k_close(fd);
@@ -249,13 +253,13 @@ static int loads_preload(const char *file)
  * hand-over at all: a program we do not collect must not see our variable
  * or our fds); 1: yes, with other options or a file we cannot read (the
  * hand-over, but not the counters); 2: yes, counting the same events. */
-static int next_image(const char *file, char *const envp[])
+static int next_image(const char *file, int search, char *const envp[])
 {
     const char *pre = env_in(envp, "LD_PRELOAD=", 11);
     const char *opt = env_in(envp, "PAPIEX_OPTIONS=", 15);
     if (!pre || !opt || !*opt || !preloads_us(pre))
         return 0;
-    int loads = file ? loads_preload(file) : -1;
+    int loads = file ? loads_preload(file, search) : -1;
     if (loads == 0)
         return 0;
     return loads > 0 && s_eq(opt, cfg.options) ? 2 : 1;
@@ -341,7 +345,7 @@ static struct exec_state before_exec(char *handoff, const char *file,
             for (int i = 0; i < cfg.nevents; i++)
                 me->ev[i] = -1; /* hand over evbase, not a reading */
     }
-    int next = next_image(path, envp);
+    int next = next_image(path, search, envp);
     if (next == 0)
         return x;
     struct buf b = {handoff, 0, HANDOFF_MAX - 1, 0};
@@ -415,13 +419,62 @@ static char **with_handoff(char *const envp[], char *handoff, char **space,
     return env;
 }
 
-typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
-
-static execvpe_fn real_execvpe(void)
+/* execvpe as glibc does it (the p variants search PATH, skip directories
+ * that do not work, run a file that is not a program with /bin/sh), done
+ * here so that no libc function is needed between fork and exec. */
+static int search_exec(const char *file, char *const argv[],
+                       char *const envp[])
 {
-    if (!hot.real_execvpe)
-        hot.real_execvpe = dlsym_next("execvpe");
-    return (execvpe_fn)hot.real_execvpe;
+    char cand[PATH_MAX];
+    int eacces = 0;
+    long r = -ENOENT;
+    if (!*file) {
+        errno = ENOENT;
+        return -1;
+    }
+    const char *path = s_chr(file, '/') ? NULL : getenv("PATH");
+    if (!s_chr(file, '/') && !path)
+        path = "/bin:/usr/bin";
+    for (;;) {
+        const char *try = file;
+        const char *end = NULL;
+        if (path) {
+            end = s_chr(path, ':');
+            size_t n = end ? (size_t)(end - path) : s_len(path);
+            struct buf b = {cand, 0, sizeof cand - 1, 0};
+            put_mem(&b, n ? path : ".", n ? n : 1);
+            put_str(&b, "/");
+            put_str(&b, file);
+            cand[b.len] = 0;
+            try = b.overflow ? NULL : cand;
+        }
+        if (try) {
+            r = k_execve(try, argv, envp);
+            if (r == -ENOEXEC) {
+                size_t argc = 0;
+                while (argv[argc])
+                    argc++;
+                char *sh[argc + 2];
+                sh[0] = "/bin/sh";
+                sh[1] = (char *)try;
+                for (size_t i = 1; i <= argc; i++)
+                    sh[i + 1] = argv[i];
+                if (argc == 0)
+                    sh[2] = NULL;
+                r = k_execve("/bin/sh", sh, envp);
+            }
+            if (r == -EACCES)
+                eacces = 1;
+            else if (r != -ENOENT && r != -ESTALE && r != -ENOTDIR &&
+                     r != -ENODEV && r != -ETIMEDOUT)
+                break;
+        }
+        if (!path || !end)
+            break;
+        path = end + 1;
+    }
+    errno = eacces ? EACCES : (int)-r;
+    return -1;
 }
 
 enum how { BY_PATH, BY_SEARCH, BY_AT };
@@ -436,8 +489,6 @@ static int run_exec(enum how how, int dirfd, const char *file,
     size_t mapped = 0;
     char **env = NULL;
     struct exec_state x = {0, 0};
-    if (how == BY_SEARCH)
-        real_execvpe(); /* look it up now, not in the middle of things */
     if (collector_active()) {
         x = how == BY_AT ? before_exec(handoff, NULL, 0, 0, envp)
                          : before_exec(handoff, file, how == BY_SEARCH,
@@ -447,7 +498,7 @@ static int run_exec(enum how how, int dirfd, const char *file,
     char *const *use = env ? env : envp;
     int r;
     if (how == BY_SEARCH)
-        r = real_execvpe()(file, argv, use); /* sets errno itself */
+        r = search_exec(file, argv, use); /* sets errno itself */
     else {
         long k = how == BY_AT ? k_execveat(dirfd, file, argv, use, flags)
                               : k_execve(file, argv, use);

@@ -30,13 +30,14 @@ typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*handler_fn)(int);
 typedef handler_fn (*signal_fn)(int, handler_fn);
 
-/* libc's own functions, looked up on first use (sigaction at start-up,
- * before any handler of ours can run). */
+/* libc's own sigaction, under the name glibc exports for this (bound when
+ * we are loaded: no lookup at run time, none in a handler). The others are
+ * looked up on first use. */
+extern int __sigaction(int, const struct sigaction *, struct sigaction *);
+
 static sigaction_fn real_sigaction(void)
 {
-    if (!hot.real_sigaction)
-        hot.real_sigaction = dlsym_next("sigaction");
-    return (sigaction_fn)hot.real_sigaction;
+    return __sigaction;
 }
 
 static signal_fn real_signal(void)
@@ -114,8 +115,6 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 void signals_init(void)
 {
-    if (!real_sigaction())
-        return;
     struct sigaction mine;
     our_action(&mine);
     for (int i = 0; i < NMANAGED; i++) {

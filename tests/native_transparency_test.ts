@@ -128,3 +128,38 @@ Deno.test("a program started without LD_PRELOAD gets no fd of ours", async () =>
   assertEquals(vars.filter((v) => v.startsWith("EPMT_COLLECTOR")), []);
   await Deno.remove(out, { recursive: true });
 });
+
+Deno.test("the exec functions behave as glibc's: PATH search, scripts without #!, errors", async () => {
+  const out = await scratch();
+  const script = `${out}/noshebang`;
+  await Deno.writeTextFile(script, 'echo "run by sh: $0 $1"\nexit 4\n');
+  await Deno.chmod(script, 0o755);
+  await Deno.mkdir(`${out}/records`);
+  for (
+    const cmd of [
+      ["/usr/bin/env", script, "arg"], // execvp: ENOEXEC, so /bin/sh runs it
+      ["/usr/bin/env", "noshebang", "arg"], // found along PATH
+      ["/usr/bin/env", "no-such-command-anywhere"], // 127
+      ["/usr/bin/env", "/etc"], // EACCES: 126
+      ["/usr/bin/xargs", "-a", "/dev/null", "-r", "true"],
+    ]
+  ) {
+    const env = { PATH: `/usr/bin:/bin:${out}` };
+    const bare = await run(cmd, { env });
+    const coll = await run(cmd, {
+      env,
+      options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+      out: `${out}/records`,
+    });
+    assertEquals(
+      [coll.code, dec.decode(coll.stdout), coll.stderr],
+      [bare.code, dec.decode(bare.stdout), bare.stderr],
+      cmd.join(" "),
+    );
+  }
+  const procs = await allProcs(`${out}/records`);
+  const sh = procs.filter((p) => p.row.exename === "/bin/sh");
+  assertEquals(sh.length, 2, "the scripts ran under sh, and were recorded");
+  for (const p of sh) assertEquals(p.row.exitcode, "4");
+  await Deno.remove(out, { recursive: true });
+});
