@@ -153,6 +153,16 @@ struct proc {
     struct slot slot0;       /* the main thread */
 };
 
+/* Environment variables the collector reads, looked up in one pass over
+ * the environment at start-up (env_value: the value, or NULL if unset). */
+enum env_id {
+    E_OPTIONS, E_OUTPUT, E_TAGS, E_DEBUG, E_JOB_ID, E_HANDOFF,
+    E_OMPI_RANK, E_OMPI_SIZE, E_PMIX_RANK, E_PMIX_SIZE, E_PMI_RANK,
+    E_PMI_SIZE, E_MV2_RANK, E_MV2_SIZE, E_ALPS_PE, E_ALPS_SIZE,
+    E_SLURM_STEP_TASKS, E_SLURM_PROCID, E_COUNT
+};
+const char *env_value(int id);
+
 #define NMANAGED 16 /* signals we catch (signals.c) */
 
 /* Everything the library writes, at start-up, in a fork child or in a hook,
@@ -160,8 +170,11 @@ struct proc {
  * start-up costs one or two page faults and a fork child one copy-on-write
  * fault, not one per variable. */
 struct hot {
+    _Atomic int on;     /* collecting (collector_on) */
     struct proc proc;
     struct config config;
+    const char *env[E_COUNT]; /* variables read at start-up (core.c) */
+    const char *our_path;     /* this library's file (exec.c) */
     struct { int flags; uint64_t mask; } sigview[NMANAGED]; /* signals.c */
     void *real_signal, *real_sigset;           /* libc's own functions */
     void *real_create, *real_thrd_create;
@@ -178,7 +191,7 @@ extern struct hot hot;
 #define cfg (hot.config)
 
 /* Nonzero when collection is on (PAPIEX_OPTIONS set and start-up done). */
-extern _Atomic int collector_on;
+#define collector_on hot.on
 
 /* Collecting, and the calling process is the one the state describes.
  * Cheap (one getpid); safe anywhere, including signal handlers. */
@@ -195,15 +208,6 @@ int64_t now_us(void);
  * call produced the record (whether or not the file system took it). */
 int record_process(int why, int sig);
 
-/* Environment variables the collector reads, looked up in one pass over
- * the environment at start-up (env_value: the value, or NULL if unset). */
-enum env_id {
-    E_OPTIONS, E_OUTPUT, E_TAGS, E_DEBUG, E_JOB_ID, E_HANDOFF,
-    E_OMPI_RANK, E_OMPI_SIZE, E_PMIX_RANK, E_PMIX_SIZE, E_PMI_RANK,
-    E_PMI_SIZE, E_MV2_RANK, E_MV2_SIZE, E_ALPS_PE, E_ALPS_SIZE,
-    E_SLURM_STEP_TASKS, E_SLURM_PROCID, E_COUNT
-};
-const char *env_value(int id);
 
 /* A copy of s[0..n), NUL-terminated, in the configuration arena; NULL if
  * it is full. Start-up only. */

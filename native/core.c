@@ -21,7 +21,6 @@ __attribute__((used)) static const char version_tag[] =
     "EPMT_COLLECTOR_VERSION=" EPMT_COLLECTOR_VERSION;
 
 struct hot hot __attribute__((aligned(4096)));
-_Atomic int collector_on;
 
 /* A command line too long for the arena goes to mmap'd memory. */
 #define ARGS_MAX (64 * 1024)
@@ -29,6 +28,11 @@ _Atomic int collector_on;
 /* Formatting space for the usual record; bigger ones are mmap'd. */
 static char out_small[16 * 1024];
 static char hdr_small[2048];
+
+/* What pthread_atfork calls; ours is linked without the C start files,
+ * which would bring its dso handle (and a page touched at exit). */
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
+                             void *);
 
 void *dlsym_next(const char *name)
 {
@@ -81,11 +85,9 @@ static const char *const env_names[E_COUNT] = {
     "PMI_RANK", "PMI_SIZE", "MV2_COMM_WORLD_RANK", "MV2_COMM_WORLD_SIZE",
     "ALPS_APP_PE", "ALPS_APP_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_PROCID",
 };
-static const char *env_seen[E_COUNT];
-
 const char *env_value(int id)
 {
-    return env_seen[id];
+    return hot.env[id];
 }
 
 /* One pass over the environment instead of a getenv per name. */
@@ -99,7 +101,7 @@ static void env_scan(char **envp)
                 continue;
             size_t l = s_len(n);
             if (s_starts(e, n, l) && e[l] == '=') {
-                env_seen[id] = e + l + 1;
+                hot.env[id] = e + l + 1;
                 break;
             }
         }
@@ -308,7 +310,7 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
         st.start_us = now_us();
     perf_init();
     threads_init(st.start_us, st.has_base ? st.base : NULL);
-    pthread_atfork(NULL, NULL, after_fork_child);
+    __register_atfork(NULL, NULL, after_fork_child, NULL);
     /* Registered before main's atexit handlers and before the dynamic
      * linker's destructor list, so it runs last, with the exit status. */
     on_exit(on_process_exit, NULL);

@@ -184,11 +184,10 @@ static const char *env_in(char *const envp[], const char *name, size_t n)
 /* Our own file, as the loader was given it. */
 static const char *our_path(void)
 {
-    static const char *path;
     Dl_info info;
-    if (!path && dladdr((void *)&our_path, &info) && info.dli_fname)
-        path = info.dli_fname;
-    return path;
+    if (!hot.our_path && dladdr((void *)&our_path, &info) && info.dli_fname)
+        hot.our_path = info.dli_fname;
+    return hot.our_path;
 }
 
 /* The LD_PRELOAD list in `list` names our file. */
