@@ -252,3 +252,50 @@ Deno.test("the library says its version where epmt --version looks", async () =>
   const text = new TextDecoder("latin1").decode(bytes);
   assertMatch(text, /EPMT_COLLECTOR_VERSION=\d+\.\d+\.\d+\0/);
 });
+
+Deno.test("a full output disk: the programs are unaffected, no row is torn", async (t) => {
+  const root = await scratch();
+  const disk = join(root, "disk");
+  await Deno.mkdir(disk);
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk],
+    stderr: "null",
+  }).output();
+  if (!mount.success) {
+    // Needs root (the machines the project runs its tests on).
+    console.log("  (skipped: cannot mount a small tmpfs here)");
+    await Deno.remove(root, { recursive: true });
+    return;
+  }
+  try {
+    const long = "x,".repeat(1500);
+    const cmd = [`${BUILD}/swarm`, "100", long];
+    for (const options of ["COLLATED_CSV", "COLLATED_TSV", EVENT]) {
+      await t.step(options, async () => {
+        const r = await run(cmd, { options, out: disk });
+        assertEquals([r.code, r.signal, r.stderr], [0, null, ""]);
+        const files = await names(disk);
+        let rows = 0;
+        for (const name of files) {
+          const text = await Deno.readTextFile(join(disk, name));
+          if (name.endsWith(".csv")) {
+            // Every row complete (parseCsv checks the field count).
+            const procs = processes(parseCsv(text));
+            for (const p of procs) assertEquals(p.row.args, `100 ${long}`);
+            rows += procs.length;
+          } else if (name.endsWith("papiex.tsv")) {
+            for (const line of text.split("\n").slice(0, -1)) {
+              assertEquals(line.split("\t").length, 16);
+              rows++;
+            }
+          }
+          await Deno.remove(join(disk, name));
+        }
+        assert(rows > 0 && rows < 101, `the disk filled up after ${rows}`);
+      });
+    }
+  } finally {
+    await new Deno.Command("umount", { args: [disk] }).output();
+    await Deno.remove(root, { recursive: true });
+  }
+});
