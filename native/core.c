@@ -90,14 +90,18 @@ const char *env_value(int id)
     return hot.env[id];
 }
 
-/* One pass over the environment instead of a getenv per name. */
+/* One pass over the environment instead of a getenv per name; most
+ * entries are passed over on their first letter. */
 static void env_scan(char **envp)
 {
+    static const char firsts[] = "PEOMAS";
     for (; envp && *envp; envp++) {
         const char *e = *envp;
+        if (!s_chr(firsts, e[0]))
+            continue;
         for (int id = 0; id < E_COUNT; id++) {
             const char *n = env_names[id];
-            if (e[0] != n[0])
+            if (e[0] != n[0] || e[1] != n[1])
                 continue;
             size_t l = s_len(n);
             if (s_starts(e, n, l) && e[l] == '=') {

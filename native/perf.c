@@ -163,14 +163,20 @@ int events_parse(const char *options)
 #define fd_base cfg.fd_base
 #define fd_cap cfg.fd_cap
 
+/* Counters go from fd 100 up (out of the way of the low numbers programs
+ * expect, yet keeping the kernel's fd table small: it grows in steps of
+ * 128), at most 256 of them, and never in the top quarter of a low
+ * RLIMIT_NOFILE. */
 void perf_init(void)
 {
     struct rlimit rl;
     long top = 1024;
     if (k_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)top)
         top = (long)rl.rlim_cur;
-    fd_cap = (int)(top / 4 < 256 ? top / 4 : 256);
-    fd_base = (int)top - fd_cap;
+    fd_base = top >= 512 ? 100 : (int)(top / 2);
+    fd_cap = (int)(top * 3 / 4) - fd_base;
+    if (fd_cap > 256)
+        fd_cap = 256;
 }
 
 void perf_reset_count(void)
