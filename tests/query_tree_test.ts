@@ -13,13 +13,13 @@ function rows(spec: [number, string, string, number][]): TreeRow[] {
   spec.forEach(([depth, exename, args, cpu], idx) => {
     last[depth] = idx;
     const parent = depth === 0 ? null : last[depth - 1];
-    out.push([idx, parent, depth, 100 + idx, exename, args, cpu, 0, 0, 0]);
+    out.push([idx, parent, 100 + idx, exename, args, cpu, 0, 0, 0, depth]);
   });
   // Inclusive cpu from the children up, as submit computes it.
   for (let i = out.length - 1; i >= 0; i--) {
-    out[i][7]! += out[i][6]!;
+    out[i][6]! += out[i][5]!;
     const p = out[i][1];
-    if (p !== null) out[p][7]! += out[i][7]!;
+    if (p !== null) out[p][6]! += out[i][6]!;
   }
   return out;
 }
@@ -58,7 +58,7 @@ Deno.test("tree: siblings with different subtrees or exits stay apart", () => {
     [1, "sh", "-c x", 0],
     [1, "sh", "-c x", 0],
   ]);
-  r[4][8] = 1; // exitcode
+  r[4][7] = 1; // exitcode
   assertEquals(text(r), [
     "bash",
     "├─ sh -c x",
@@ -93,7 +93,7 @@ Deno.test("tree: --width sums up the rest, --depth counts what is below", () => 
     "└─ ld",
   ]);
   // Depth 1 only: the rows a depth-limited query returns.
-  const shallow = r.filter((x) => x[2] <= 1);
+  const shallow = r.filter((x) => x[9]! <= 1);
   assertEquals(
     text(shallow, { totalProcs: r.length, width: 0, similar: 0 }).slice(0, 3),
     [
@@ -133,7 +133,7 @@ Deno.test("tree: siblings differing only in args merge from 10 kinds on", () => 
   spec.push([1, "sleep", "1", 1], [1, "sleep", "2", 1]);
   const r = rows(spec);
   // One step fails: it keeps a line of its own.
-  r[1 + 3 * 21][8] = 1;
+  r[1 + 3 * 21][7] = 1;
   assertEquals(text(r), [
     "bash job.sh",
     "├─ bash step.sh 0 … ×11 (11 variants)",

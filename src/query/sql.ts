@@ -52,18 +52,18 @@ export function countJobsSql(provider: Provider, filter: JobFilter): Statement {
 
 /**
  * `epmt show --tree`: one job's processes in idx (depth-first) order, the
- * columns the tree prints: one range of the processes primary key.
+ * columns the tree needs (TreeRow): one range of the processes primary key.
  * Parameters: jobid.
  */
 export const TREE_SQL =
-  `SELECT idx, parent, depth, pid, exename, args, cpu_time,
-       inclusive_cpu_time, exitcode, exitsignal
+  `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
+       exitcode, exitsignal
   FROM processes WHERE jobid = ? ORDER BY idx`;
 
-/** TREE_SQL down to a depth. Parameters: jobid, depth. */
+/** TREE_SQL down to a depth, with the depth. Parameters: jobid, depth. */
 export const TREE_TO_DEPTH_SQL =
-  `SELECT idx, parent, depth, pid, exename, args, cpu_time,
-       inclusive_cpu_time, exitcode, exitsignal
+  `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
+       exitcode, exitsignal, depth
   FROM processes WHERE jobid = ? AND depth <= ? ORDER BY idx`;
 
 /** Processes read per page by export. */

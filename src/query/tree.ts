@@ -13,14 +13,14 @@ import { exitText } from "./status.ts";
 
 /**
  * One process as the tree needs it, in the column order of TREE_SQL
- * (src/query/sql.ts): idx, parent, depth, pid, exename, args, cpu_time,
- * inclusive_cpu_time, exitcode, exitsignal. Arrays rather than objects:
- * a 200,000-process job reads several times faster so.
+ * (src/query/sql.ts): idx, parent, pid, exename, args, cpu_time,
+ * inclusive_cpu_time, exitcode, exitsignal, and depth (only needed, and
+ * only selected, with a depth limit). Arrays rather than objects: a
+ * 200,000-process job reads several times faster so.
  */
 export type TreeRow = [
   idx: number,
   parent: number | null,
-  depth: number,
   pid: number,
   exename: string | null,
   args: string | null,
@@ -28,18 +28,19 @@ export type TreeRow = [
   inclusive_cpu_time: number | null,
   exitcode: number | null,
   exitsignal: number | null,
+  depth?: number,
 ];
 
 const IDX = 0;
 const PARENT = 1;
-const DEPTH = 2;
-const PID = 3;
-const EXE = 4;
-const ARGS = 5;
-const CPU = 6;
-const INCL = 7;
-const CODE = 8;
-const SIG = 9;
+const PID = 2;
+const EXE = 3;
+const ARGS = 4;
+const CPU = 5;
+const INCL = 6;
+const CODE = 7;
+const SIG = 8;
+const DEPTH = 9;
 
 /** How much of the tree to show. */
 export interface TreeOptions {
@@ -137,8 +138,7 @@ export function buildTree(
 
   const children = { start, kids };
   // Exact signatures (command, args, exit and subtree) and args-blind ones.
-  const sig = signatures(rows, children, ARGS);
-  const loose = signatures(rows, children, -1);
+  const { exact: sig, loose } = signatures(rows, children);
   const similar = opts.similar ?? 10;
 
   const group = (members: number[], variants = 1): TreeGroup => {
@@ -265,40 +265,36 @@ export function buildTree(
 }
 
 /**
- * A signature per row, children first (they come later in idx order): a
- * leaf's is a number (>= 0) made of its command (exename, and args unless
- * `argsColumn` is -1) and exit; a parent's is a negative id for that number
+ * Two signatures per row, children first (they come later in idx order):
+ * `exact` from the command (exename and args), exit status and subtree,
+ * `loose` the same without the args anywhere. A leaf's is a number (>= 0)
+ * made of its command and exit; a parent's a negative id for that number
  * with its children's signatures and their counts. Equal signatures mean
  * equal subtrees.
  */
 function signatures(
   rows: readonly TreeRow[],
   children: { start: Int32Array; kids: Int32Array },
-  argsColumn: number,
-): Float64Array {
+): { exact: Float64Array; loose: Float64Array } {
   const n = rows.length;
   const { start, kids } = children;
-  const sig = new Float64Array(n);
-  const commands = new Map<string | null, Map<string | null, number>>();
+  const exact = new Float64Array(n);
+  const loose = new Float64Array(n);
+  const exes = new Map<
+    string | null,
+    { id: number; args: Map<string | null, number> }
+  >();
   const parents = new Map<string, number>();
+  const looseParents = new Map<string, number>();
   let commandIds = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    const r = rows[i];
-    let byArgs = commands.get(r[EXE]);
-    if (!byArgs) commands.set(r[EXE], byArgs = new Map());
-    const args = argsColumn < 0 ? null : r[ARGS];
-    let command = byArgs.get(args);
-    if (command === undefined) byArgs.set(args, command = commandIds++);
-    const own = command * 0x40000 + exitKey(r[CODE]) * 0x200 +
-      exitKey(r[SIG]);
-    const from = start[i + 1];
-    const to = start[i + 2];
-    if (from === to) {
-      sig[i] = own;
-      continue;
-    }
+  const parentKey = (
+    own: number,
+    sigs: Float64Array,
+    from: number,
+    to: number,
+  ) => {
     const s = new Float64Array(to - from);
-    for (let j = from; j < to; j++) s[j - from] = sig[kids[j]];
+    for (let j = from; j < to; j++) s[j - from] = sigs[kids[j]];
     s.sort();
     let key = String(own);
     let run = 1;
@@ -309,11 +305,36 @@ function signatures(
         run = 1;
       }
     }
+    return key;
+  };
+  for (let i = n - 1; i >= 0; i--) {
+    const r = rows[i];
+    let exe = exes.get(r[EXE]);
+    if (!exe) exes.set(r[EXE], exe = { id: commandIds++, args: new Map() });
+    let command = exe.args.get(r[ARGS]);
+    if (command === undefined) exe.args.set(r[ARGS], command = commandIds++);
+    const exit = exitKey(r[CODE]) * 0x200 + exitKey(r[SIG]);
+    const own = command * 0x40000 + exit;
+    const ownLoose = exe.id * 0x40000 + exit;
+    const from = start[i + 1];
+    const to = start[i + 2];
+    if (from === to) {
+      exact[i] = own;
+      loose[i] = ownLoose;
+      continue;
+    }
+    const key = parentKey(own, exact, from, to);
     let id = parents.get(key);
     if (id === undefined) parents.set(key, id = -1 - parents.size);
-    sig[i] = id;
+    exact[i] = id;
+    const looseKey = parentKey(ownLoose, loose, from, to);
+    id = looseParents.get(looseKey);
+    if (id === undefined) {
+      looseParents.set(looseKey, id = -1 - looseParents.size);
+    }
+    loose[i] = id;
   }
-  return sig;
+  return { exact, loose };
 }
 
 /** An exit code or signal as 0..511 for a signature (null: 511). */
@@ -335,9 +356,9 @@ function hiddenBelow(
   const below = new Float64Array(n);
   const stack: number[] = [];
   for (let i = 0; i <= n; i++) {
-    const d = i < n ? rows[i][DEPTH] : -1;
+    const d = i < n ? rows[i][DEPTH] ?? 0 : -1;
     const end = i < n ? rows[i][IDX] : total;
-    while (stack.length && rows[stack[stack.length - 1]][DEPTH] >= d) {
+    while (stack.length && (rows[stack[stack.length - 1]][DEPTH] ?? 0) >= d) {
       const s = stack.pop()!;
       below[s] = end - rows[s][IDX] - 1;
     }
