@@ -345,6 +345,10 @@ int output_collated_tsv(struct buf *line, struct buf *header);
 
 /* ---- exec (exec.c) -------------------------------------------------------- */
 
+/* This library's file as the loader was given it (from LD_PRELOAD); looked
+ * up once, in the parent before its first fork, so children inherit it. */
+const char *our_path(void);
+
 /* Name of the variable one image hands to the next across exec. */
 #define HANDOFF_VAR "EPMT_COLLECTOR_EXEC"
 

@@ -273,6 +273,7 @@ static void set_args(int argc, char **argv)
     cfg.args_len = n;
 }
 
+static void before_fork(void);
 static void after_fork_child(void);
 static void on_process_exit(int status, void *arg);
 
@@ -314,7 +315,7 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
         st.start_us = now_us();
     perf_init();
     threads_init(st.start_us, st.has_base ? st.base : NULL);
-    __register_atfork(NULL, NULL, after_fork_child, NULL);
+    __register_atfork(before_fork, NULL, after_fork_child, NULL);
     /* Registered before main's atexit handlers and before the dynamic
      * linker's destructor list, so it runs last, with the exit status. */
     on_exit(on_process_exit, NULL);
@@ -323,6 +324,14 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
     debug_msg("collecting into", cfg.outdir, st.generation);
 out:
     errno = e;
+}
+
+/* In the parent, before a fork: what its children will need from us and
+ * cannot keep for their siblings. */
+static void before_fork(void)
+{
+    if (!hot.our_path && atomic_load(&collector_on))
+        our_path();
 }
 
 /* A fork child is a new process: new pid, start time, generation 0, its

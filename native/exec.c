@@ -181,8 +181,9 @@ static const char *env_in(char *const envp[], const char *name, size_t n)
     return NULL;
 }
 
-/* Our own file, as the loader was given it. */
-static const char *our_path(void)
+/* Our own file, as the loader was given it. Looked up before the first
+ * fork (exec_prepare_fork), so that fork children inherit it. */
+const char *our_path(void)
 {
     Dl_info info;
     if (!hot.our_path && dladdr((void *)&our_path, &info) && info.dli_fname)
