@@ -200,7 +200,8 @@ int collector_active(void);
 /* Epoch microseconds (CLOCK_REALTIME). Async-signal-safe. */
 int64_t now_us(void);
 
-/* Writes this image's record once: the first caller wins, later callers
+/* Writes this image's record once (the caller has checked
+ * collector_active()): the first caller wins, later callers
  * return at once (a signal handler waits briefly for a writer in another
  * thread to finish). Reads every thread, formats and writes the output form.
  * `sig` is the signal number for WHY_SIGNAL, else 0. Blocks signals while

@@ -494,8 +494,6 @@ static int emit(void)
 
 int record_process(int why, int sig)
 {
-    if (!collector_active())
-        return 0;
     int expect = 0;
     if (!atomic_compare_exchange_strong(&st.written, &expect, 1)) {
         /* Another thread is writing: let it finish before we die. */

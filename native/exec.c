@@ -303,17 +303,16 @@ struct exec_state {
     int handed;   /* counter fds were made to survive exec */
 };
 
-/* Before an exec: writes the record when this image is to be reported on
- * its own, and prepares the hand-over into `handoff` (empty: none). file
- * is NULL for fexecve/execveat, whose file we do not look at. */
+/* Before an exec (collector_active() checked): writes the record when this
+ * image is to be reported on its own, and prepares the hand-over into
+ * `handoff` (empty: none). file is NULL for fexecve/execveat, whose file we
+ * do not look at. */
 static struct exec_state before_exec(char *handoff, const char *file,
                                      int search, int need_magic,
                                      char *const envp[])
 {
     struct exec_state x = {0, 0};
     handoff[0] = 0;
-    if (!collector_active())
-        return x;
     char found[PATH_MAX];
     const char *path = !file ? NULL
                        : search ? resolve(file, found, sizeof found)

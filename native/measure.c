@@ -36,12 +36,15 @@ static int read_small(const char *path, char *buf, size_t cap)
     int fd = k_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    /* These files come whole in one read; a full buffer asks for more. */
     size_t n = 0;
     while (n < cap - 1) {
         long r = k_read(fd, buf + n, cap - 1 - n);
         if (r <= 0)
             break;
         n += (size_t)r;
+        if (n < cap - 1)
+            break;
     }
     k_close(fd);
     buf[n] = 0;

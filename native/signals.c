@@ -102,7 +102,8 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     (void)si;
     (void)uc;
     int e = errno;
-    record_process(WHY_SIGNAL, sig);
+    if (collector_active())
+        record_process(WHY_SIGNAL, sig);
     struct sigaction dfl;
     m_zero(&dfl, sizeof dfl);
     dfl.sa_handler = SIG_DFL;

@@ -113,9 +113,9 @@ static void thread_end(void *p)
     my_slot = NULL;
 }
 
-static void make_current(struct slot *s, int64_t start_us)
+static void make_current(struct slot *s, pid_t tid, int64_t start_us)
 {
-    s->tid = k_gettid();
+    s->tid = tid;
     s->start_us = start_us;
     perf_open_thread(s);
     my_slot = s;
@@ -136,7 +136,7 @@ void threads_init(int64_t start_us, const uint64_t *base)
         m_copy(s->base, base, sizeof s->base);
         s->has_base = 1;
     }
-    make_current(s, start_us);
+    make_current(s, st.pid, start_us); /* the main thread: tid is pid */
 }
 
 void threads_after_fork(int64_t start_us)
@@ -155,7 +155,7 @@ void threads_after_fork(int64_t start_us)
     my_slot = NULL;
     struct slot *s = slot_claim();
     if (s)
-        make_current(s, start_us);
+        make_current(s, st.pid, start_us); /* the only thread: tid is pid */
 }
 
 void threads_rebase(int64_t now)
@@ -182,7 +182,7 @@ void threads_rebase(int64_t now)
 static void *thread_start(void *p)
 {
     struct slot *s = p;
-    make_current(s, now_us());
+    make_current(s, k_gettid(), now_us());
     errno = 0;
     if (s->c11fn)
         return (void *)(intptr_t)s->c11fn(s->arg);
