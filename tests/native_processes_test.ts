@@ -72,6 +72,7 @@ Deno.test("threads: one row each, however the process ends", async (t) => {
     ["running", 0, 5], // threads still running at exit are read then
     ["thread-exit", 4, 5], // exit(4) from a thread
     ["main-exit", 0, 5], // main calls pthread_exit, the last thread ends it
+    ["c11", 0, 5], // C11 thrd_create
   ];
   for (const [mode, code, rows] of cases) {
     await t.step(mode, async () => {
@@ -253,6 +254,40 @@ Deno.test("exec chain: generations of one pid, each counted once", async (t) => 
       assertEquals(procs[1].row.exitcode, "7");
     },
   );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("counters count their own process only: a forked child is not added to its parent", async () => {
+  const out = await scratch();
+  const r = await run([`${BUILD}/forkburn`, "100"], {
+    options: "PERF_COUNT_SW_CPU_CLOCK,PERF_COUNT_SW_TASK_CLOCK",
+    out,
+  });
+  assertEquals(r.code, 0);
+  const procs = await allProcs(out);
+  assertEquals(procs.length, 2);
+  const [parent, child] = procs[0].row.ppid === String(Deno.pid)
+    ? procs
+    : [procs[1], procs[0]];
+  assertEquals(child.row.ppid, parent.row.pid);
+  const ms = (p: Proc, k: string) => n(p.row[k]) / 1e6;
+  for (const k of ["PERF_COUNT_SW_CPU_CLOCK", "PERF_COUNT_SW_TASK_CLOCK"]) {
+    assert(
+      ms(parent, k) >= 95 && ms(parent, k) < 180,
+      `parent ${k} ${ms(parent, k)}`,
+    );
+    assert(
+      ms(child, k) >= 190 && ms(child, k) < 280,
+      `child ${k} ${ms(child, k)}`,
+    );
+  }
+  const cpu = (p: Proc) => (n(p.row.usertime) + n(p.row.systemtime)) / 1000;
+  assert(
+    cpu(parent) < 180 && cpu(child) >= 190,
+    `${cpu(parent)} ${cpu(child)}`,
+  );
+  // The parent waited for its child: that shows in its children's columns.
+  assert(n(parent.row.cutime) + n(parent.row.cstime) >= 180_000, "cutime");
   await Deno.remove(out, { recursive: true });
 });
 
