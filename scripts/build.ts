@@ -1,7 +1,9 @@
 /**
  * `deno task build`: makes what a site installs.
  *
- * 1. The collector (make -C native).
+ * 1. The collector (make -C native), built again for shipping with its
+ *    glibc 2.34 symbols bound to their older versions (build/collector.ts),
+ *    so it loads on older systems too.
  * 2. `deno compile` -> dist/epmt with dist/lib/libepmt.so beside it. Deno
  *    downloads its runtime for this; where it cannot, one line says so and
  *    the build goes on.
@@ -12,7 +14,7 @@
  *
  * Options: --out DIR (default dist), --db-host HOST[:PORT] (repeatable:
  * allow network access only to these database servers), --no-compile,
- * --no-tar.
+ * --no-tar, --no-glibc-compat (ship native/libepmt.so as built).
  */
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +23,8 @@ import { VERSION } from "../src/version.ts";
 import { collectorVersion } from "../src/cli/collector_version.ts";
 import { makeBundle } from "./build/bundle.ts";
 import { compile } from "./build/compile.ts";
+import { buildCompatCollector, movedImports } from "./build/collector.ts";
+import { compareVersions, glibcNeeded } from "./build/glibc.ts";
 import { runtimePermissions } from "./build/permissions.ts";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -32,13 +36,14 @@ const { values: opt } = parseArgs({
     "db-host": { type: "string", multiple: true, default: [] },
     "no-compile": { type: "boolean", default: false },
     "no-tar": { type: "boolean", default: false },
+    "no-glibc-compat": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opt.help) {
   console.log(
     "usage: deno task build [--out DIR] [--db-host HOST[:PORT]]... " +
-      "[--no-compile] [--no-tar]",
+      "[--no-compile] [--no-tar] [--no-glibc-compat]",
   );
   Deno.exit(0);
 }
@@ -49,11 +54,13 @@ const permissions = runtimePermissions(opt["db-host"]);
 const platform = `${Deno.build.os}-${Deno.build.arch}`;
 const show = (p: string) => relative(Deno.cwd(), p) || ".";
 const say = (msg: string) => console.log(`build: ${msg}`);
+let scratch: string | undefined;
 
 try {
   await Deno.mkdir(out, { recursive: true });
-  const collector = await buildCollector();
-  say(`collector ${show(collector)} (version ${collectorVersion(collector)})`);
+  const built = await buildCollector();
+  say(`collector ${show(built)} (version ${collectorVersion(built)})`);
+  const collector = await collectorToShip(built);
   say(`permissions ${permissions.join(" ")}`);
 
   if (!opt["no-compile"]) await compileBinary(collector);
@@ -93,6 +100,8 @@ try {
 } catch (e) {
   console.error(`build: FAILED: ${e instanceof Error ? e.message : e}`);
   Deno.exit(1);
+} finally {
+  if (scratch) await Deno.remove(scratch, { recursive: true });
 }
 
 /** Builds native/ and returns the collector library; throws if absent. */
@@ -110,6 +119,33 @@ async function buildCollector(): Promise<string> {
   } catch {
     throw new Error(`no collector library ${show(lib)} (make -C native)`);
   }
+  return lib;
+}
+
+/**
+ * The collector to ship: on x86_64 glibc systems, native/'s sources built
+ * again with the symbols glibc 2.34 moved bound to their older versions;
+ * else (or with --no-glibc-compat) the library as built.
+ */
+async function collectorToShip(built: string): Promise<string> {
+  const needs = glibcNeeded(built);
+  if (
+    opt["no-glibc-compat"] || Deno.build.arch !== "x86_64" ||
+    !needs || compareVersions(needs, "2.34") < 0
+  ) {
+    return built;
+  }
+  const moved = await movedImports(built);
+  if (moved.length === 0) return built;
+  scratch = await Deno.makeTempDir({ prefix: "epmt-build-" });
+  const lib = await buildCompatCollector(dirname(built), scratch, moved);
+  say(
+    `collector for shipping rebuilt with ${
+      moved.join(" ")
+    } bound to pre-2.34 glibc: needs glibc ${
+      glibcNeeded(lib)
+    } (as built: ${needs})`,
+  );
   return lib;
 }
 

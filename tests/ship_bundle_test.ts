@@ -51,10 +51,14 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
         assert(!(await exists(join(dist, "epmt"))), "no stale binary");
       }
       assertStringIncludes(r.stdout, `build: bundle `);
-      assertMatch(
-        r.stdout,
-        /^build: bundle runs where glibc >= 2\.\d+ \(lib\/libepmt\.so 2\.\d+, bin\/deno 2\.\d+\)/m,
-      );
+      // The shipped collector loads on glibc older than 2.34 (RHEL 8) even
+      // when this machine's glibc is newer.
+      const floor = /^build: bundle runs where glibc >= 2\.(\d+) \((.*)\)/m
+        .exec(r.stdout);
+      assert(floor, r.stdout);
+      const lib = /lib\/libepmt\.so 2\.(\d+)/.exec(floor[2]);
+      assert(lib && Number(lib[1]) < 34, floor[0]);
+      assert(Number(floor[1]) < 34, floor[0]);
       assertStringIncludes(r.stdout, `build: archive `);
     },
   );

@@ -15,7 +15,7 @@
  * ```
  */
 import { join } from "node:path";
-import { glibcNeeded } from "./glibc.ts";
+import { compareVersions, glibcNeeded } from "./glibc.ts";
 import { launcherScript } from "./launcher.ts";
 
 /** Options for {@linkcode makeBundle}. */
@@ -93,14 +93,6 @@ function glibcOf(folder: string, files: string[]): BundleInfo {
     glibc: needs[0].v,
     glibcDetail: needs.map((n) => `${n.f} ${n.v}`).join(", "),
   };
-}
-
-function compareVersions(a: string, b: string): number {
-  const x = a.split(".").map(Number), y = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  }
-  return 0;
 }
 
 /**

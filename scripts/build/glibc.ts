@@ -28,3 +28,12 @@ function compare(a: number[], b: number[]): number {
   for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
 }
+
+/** Orders dotted version strings numerically ("2.9" < "2.27"). */
+export function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number), y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return 0;
+}
