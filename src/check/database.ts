@@ -31,6 +31,18 @@ export async function checkDatabase(settings: Settings): Promise<CheckResult> {
       );
     }
   }
+  if (p.provider === "postgres" && !p.host.startsWith("/")) {
+    const host = `${p.host}:${p.port}`;
+    const { state } = Deno.permissions.querySync({ name: "net", host });
+    if (state !== "granted") {
+      return fail(
+        name,
+        `this epmt may not connect to ${host}: it was built to reach only ` +
+          `its database servers (deno task build --db-host)`,
+        `use the server it was built for, or rebuild with --db-host ${host}`,
+      );
+    }
+  }
   const { openStore } = await import("../db/mod.ts");
   let store;
   try {
