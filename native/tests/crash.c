@@ -1,7 +1,7 @@
 /* crash MODE: ends the process one particular way.
  *   segv | abort | fpe-raise | _exit5 | quick_exit6 | own-term (own SIGTERM
- *   handler that exits 9, then raise(SIGTERM)) | wait-term (pause until a
- *   signal comes) */
+ *   handler that exits 9, then raise(SIGTERM)) | wait-term (say "ready",
+ *   then pause until a signal comes) */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,11 @@ int main(int argc, char **argv)
         signal(SIGTERM, own);
         raise(SIGTERM);
     }
-    if (strcmp(m, "wait-term") == 0)
+    if (strcmp(m, "wait-term") == 0) {
+        ssize_t w = write(1, "ready\n", 6); /* the test signals us now */
+        (void)w;
         for (;;)
             pause();
+    }
     return 1;
 }
