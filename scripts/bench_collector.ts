@@ -157,6 +157,8 @@ async function main(): Promise<void> {
     "form".padEnd(54) + "wall".padStart(7) + "added".padStart(8) +
       "  spread".padEnd(17) + "cpu".padStart(7) + "added".padStart(8),
   );
+  const minimal = FORMS.findIndex((f) => f.preload?.endsWith("minimal.so"));
+  const addedCpu = (f: number) => median(cpu[f].map((x, r) => x - cpu[0][r]));
   for (let f = 0; f < FORMS.length; f++) {
     const dw = wall[f].map((x, r) => x - wall[0][r]);
     const dc = cpu[f].map((x, r) => x - cpu[0][r]);
@@ -170,6 +172,14 @@ async function main(): Promise<void> {
         (f === 0 ? "" : fmt(median(dc))).padStart(8),
     );
   }
+  console.log(
+    "added CPU relative to the minimal collector's: " +
+      FORMS.map((form, f) => [form, f] as const)
+        .filter(([form]) => form.options?.startsWith("PERF"))
+        .map(([form, f]) =>
+          `${form.options} x${(addedCpu(f) / addedCpu(minimal)).toFixed(2)}`
+        ).join(", "),
+  );
 
   // 2. A CPU-bound program with 4 threads.
   const work = 400_000_000;
