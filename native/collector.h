@@ -11,6 +11,7 @@
  *   output.c   putting the text into files (per process, collated)
  *   exec.c     the exec family: write before exec, hand over to the new image
  *   signals.c  record on death by signal; the program's view of sigaction
+ *   sys.h      system calls made directly, and the few string helpers
  *
  * Rules every layer keeps:
  *   - The program must never notice us: no output unless PAPIEX_DEBUG is set,
@@ -21,6 +22,9 @@
  *     memory and our own formatting.
  *   - No lock at all, so nothing can be held across fork: shared state is
  *     changed with atomics, and a forked child resets what it inherited.
+ *   - Every process pays for what we do: everything written at start-up or
+ *     in a fork child lives in `hot` (two pages), system calls go straight
+ *     to the kernel (sys.h), and libc is bound when we are loaded.
  *   - Every hook first checks collector_active() (collecting, and this is the
  *     process the state belongs to: not a vfork child or a raw clone).
  */
