@@ -4,24 +4,13 @@
  * reader for papiex's CSV (backslash escaping, no quoting).
  */
 import { join } from "node:path";
-import { ROOT } from "./helpers.ts";
+import { FIXTURES, ROOT } from "./helpers.ts";
+
+export { FIXTURES };
 
 /** The collector library and the test programs built beside it. */
 export const LIB = join(ROOT, "native", "libepmt.so");
 export const BUILD = join(ROOT, "native", "build");
-/** The shared fixtures: beside the main checkout (../shared), also when
- * this checkout is a worktree one level further down. */
-export const FIXTURES = [
-  join(ROOT, "..", "shared", "fixtures"),
-  join(ROOT, "..", "..", "shared", "fixtures"),
-].find((d) => {
-  try {
-    return Deno.statSync(d).isDirectory;
-  } catch {
-    return false;
-  }
-}) ?? join(ROOT, "..", "shared", "fixtures");
-
 /** What a program did: exit code or signal, and its output bytes. */
 export interface Ran {
   code: number;
