@@ -1,5 +1,6 @@
 /**
- * `deno task bench [NAME...]`: runs scripts/bench_<NAME>.ts, or all of them.
+ * `deno task bench [NAME...] [--OPTION...]`: runs scripts/bench_<NAME>.ts,
+ * or all of them; arguments starting with "-" are passed to each one.
  * Each benchmark prints its own figures as ratios against a baseline it
  * measures in the same run.
  */
@@ -10,7 +11,9 @@ const all = [...Deno.readDirSync(here)]
   .map((e) => e.name.match(/^bench_(\w+)\.ts$/)?.[1])
   .filter((n): n is string => n !== undefined)
   .sort();
-const wanted = Deno.args.length > 0 ? Deno.args : all;
+const names = Deno.args.filter((a) => !a.startsWith("-"));
+const options = Deno.args.filter((a) => a.startsWith("-"));
+const wanted = names.length > 0 ? names : all;
 let failed = 0;
 for (const name of wanted) {
   if (!all.includes(name)) {
@@ -19,7 +22,7 @@ for (const name of wanted) {
   }
   console.log(`== bench ${name}`);
   const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(here, `bench_${name}.ts`)],
+    args: ["run", "--allow-all", join(here, `bench_${name}.ts`), ...options],
   }).spawn().status;
   if (code !== 0) failed++;
 }
