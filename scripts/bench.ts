@@ -1,6 +1,7 @@
 /**
  * `deno task bench [NAME...] [--OPTION...]`: runs scripts/bench_<NAME>.ts,
- * or all of them; arguments starting with "-" are passed to each one.
+ * or all of them; everything from the first "-" argument on is passed to
+ * each one (`deno task bench submit --procs 1000000`).
  * Each benchmark prints its own figures as ratios against a baseline it
  * measures in the same run.
  */
@@ -11,8 +12,9 @@ const all = [...Deno.readDirSync(here)]
   .map((e) => e.name.match(/^bench_(\w+)\.ts$/)?.[1])
   .filter((n): n is string => n !== undefined)
   .sort();
-const names = Deno.args.filter((a) => !a.startsWith("-"));
-const options = Deno.args.filter((a) => a.startsWith("-"));
+const firstOption = Deno.args.findIndex((a) => a.startsWith("-"));
+const names = firstOption < 0 ? Deno.args : Deno.args.slice(0, firstOption);
+const options = firstOption < 0 ? [] : Deno.args.slice(firstOption);
 const wanted = names.length > 0 ? names : all;
 let failed = 0;
 for (const name of wanted) {
