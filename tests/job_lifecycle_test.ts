@@ -26,6 +26,8 @@ Deno.test("SLURM job: start, run, stop record the job", async () => {
   const start = await box.epmt(["start"], env);
   assertEquals([start.code, start.stdout, start.stderr], [0, "", ""]);
   assertEquals(listDir(jobdir), ["job_metadata.tmp"]);
+  // papiex_output is made shared like /tmp, so other users can start too.
+  assertEquals(Deno.statSync(box.out).mode! & 0o7777, 0o1777);
 
   const runs: [string[], number][] = [
     [["/bin/sh", "-c", "echo out; echo err >&2"], 0],

@@ -3,6 +3,7 @@
  * line, stop folds them into job_metadata. Shared by the start, run (-a)
  * and stop commands.
  */
+import { dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
@@ -92,6 +93,7 @@ export async function startJob(
     return false;
   }
   try {
+    await makeSharedRoot(dirname(dirname(c.dir)));
     await Deno.mkdir(c.dir, { recursive: true });
   } catch (e) {
     throw new UserError(
@@ -115,6 +117,21 @@ export async function startJob(
   }
   log.info(`job ${c.job.id} started in ${c.dir}`);
   return true;
+}
+
+/**
+ * Creates papiex_output, when it does not exist yet, open to every user and
+ * sticky like /tmp: on a node several users share, whoever starts the first
+ * job must not lock the others out of /tmp/epmt. Each user's own directory
+ * below it is theirs.
+ */
+async function makeSharedRoot(root: string): Promise<void> {
+  try {
+    await Deno.mkdir(root);
+  } catch {
+    return; // it exists, or the mkdir of the job directory will say why not
+  }
+  await Deno.chmod(root, 0o1777);
 }
 
 async function startRecord(
