@@ -182,8 +182,6 @@ struct hot {
     struct { int flags; uint64_t mask; } sigview[NMANAGED]; /* signals.c */
     void *real_signal, *real_sigset;           /* libc's own functions */
     void *real_create, *real_thrd_create;
-    unsigned end_key;   /* pthread key for thread ends (threads.c) */
-    int key_ok;
     int empty_path_link; /* linkat(AT_EMPTY_PATH) allowed? (output.c) */
     struct { int fd; uint64_t id; int64_t base; } adopt[MAX_EVENTS];
     unsigned adopt_mask; /* counters handed over by the last image (perf.c) */

@@ -282,7 +282,7 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
                                                         char **envp)
 {
     int e = errno;
-    hot.key_ok = 0; /* a write first: one page fault, not read then write */
+    hot.arena_used = 0; /* a write first: one fault, not read then write */
     env_scan(envp);
     const char *opts = env_value(E_OPTIONS);
     if (!opts || !*opts || getauxval(AT_SECURE)) {

@@ -25,8 +25,8 @@
  */
 #include "collector.h"
 
-#include <dlfcn.h>
 #include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -181,13 +181,29 @@ static const char *env_in(char *const envp[], const char *name, size_t n)
     return NULL;
 }
 
+/* dl_iterate_phdr callback: the loaded object holding our code. */
+static int find_us(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t me = (uintptr_t)&find_us;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) {
+            *(const char **)arg = info->dlpi_name;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Our own file, as the loader was given it. Looked up before the first
- * fork (exec_prepare_fork), so that fork children inherit it. */
+ * fork (before_fork), so that fork children inherit it. */
 const char *our_path(void)
 {
-    Dl_info info;
-    if (!hot.our_path && dladdr((void *)&our_path, &info) && info.dli_fname)
-        hot.our_path = info.dli_fname;
+    const char *name = NULL;
+    if (!hot.our_path && dl_iterate_phdr(find_us, &name) && name && *name)
+        hot.our_path = name;
     return hot.our_path;
 }
 

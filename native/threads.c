@@ -2,9 +2,9 @@
  * Threads: one slot per thread of the process image, handed out without
  * locks (an atomic counter; slot 0, the main thread, lives in the process
  * state, the others in 64-slot chunks mmap'd when first needed), and the
- * hooks that see
- * threads start (pthread_create, thrd_create) and end (a thread-specific
- * data destructor, which runs on return, pthread_exit and cancellation).
+ * hooks that see threads start (pthread_create, thrd_create) and end (a
+ * thread-exit destructor, which runs on return, pthread_exit and
+ * cancellation).
  */
 #include "collector.h"
 
@@ -113,22 +113,25 @@ static void thread_end(void *p)
     my_slot = NULL;
 }
 
+/* glibc's hook for C++ thread_local destructors: runs when the thread
+ * ends (return, pthread_exit, cancellation), after the destructors the
+ * program registers later. In libc since 2.18 (pthread keys moved there only
+ * in 2.34), so the library loads on older systems with libc alone. */
+extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
+
 static void make_current(struct slot *s, pid_t tid, int64_t start_us)
 {
     s->tid = tid;
     s->start_us = start_us;
     perf_open_thread(s);
     my_slot = s;
-    if (hot.key_ok)
-        pthread_setspecific(hot.end_key, s);
     atomic_store(&s->state, SLOT_RUNNING);
 }
 
+/* The main thread gets no end hook: if it calls pthread_exit, it stays a
+ * zombie whose figures /proc still gives when the process ends. */
 void threads_init(int64_t start_us, const uint64_t *base)
 {
-    _Static_assert(sizeof(pthread_key_t) == sizeof hot.end_key, "key");
-    hot.key_ok =
-        pthread_key_create((pthread_key_t *)&hot.end_key, thread_end) == 0;
     struct slot *s = slot_claim();
     if (!s)
         return;
@@ -183,6 +186,7 @@ static void *thread_start(void *p)
 {
     struct slot *s = p;
     make_current(s, k_gettid(), now_us());
+    __cxa_thread_atexit_impl(thread_end, s, &hot); /* &hot: names our library */
     errno = 0;
     if (s->c11fn)
         return (void *)(intptr_t)s->c11fn(s->arg);
