@@ -39,6 +39,8 @@ export function summarize(
   const sums = table.sums;
   const seen = table.seen;
   const extras = new Float64Array(table.extraNames.length);
+  // An event no process could count has no sum (not a sum of 0).
+  const counted = new Uint8Array(extras.length);
   let first = Infinity;
   let last = -Infinity;
   let outside = 0;
@@ -51,7 +53,10 @@ export function summarize(
   for (let r = 0; r < n; r++) {
     for (let s = 0; s < extras.length; s++) {
       const v = table.getExtra(r, s);
-      if (v === v) extras[s] += v;
+      if (v === v) {
+        extras[s] += v;
+        counted[s] = 1;
+      }
     }
     const start = table.startOf(r);
     const end = table.endOf(r);
@@ -81,7 +86,9 @@ export function summarize(
       procSums[name] = sums[F_METRICS + s];
     }
   });
-  table.extraNames.forEach((name, s) => procSums[name] = extras[s]);
+  table.extraNames.forEach((name, s) => {
+    if (counted[s]) procSums[name] = extras[s];
+  });
   procSums.cpu_time = cpu;
   procSums.rssmax_peak = rssPeak;
   procSums.num_procs = n;

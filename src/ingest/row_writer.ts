@@ -55,6 +55,7 @@ export class RowWriter {
   ): number | string {
     const table = this.table;
     const roles = h.roles;
+    uncountedToNaN(h, nums);
     const r = table.add();
     const row = table.current;
     let host = "", exename = "", path = "", args = "", tags = "";
@@ -63,7 +64,6 @@ export class RowWriter {
       if (role >= 0) {
         const v = nums[k];
         if (role >= R_EXTRA) {
-          if (v !== v) return `column ${h.names[k]} is empty`;
           table.setExtra(r, role - R_EXTRA, v);
         } else {
           row[role] = v;
@@ -75,7 +75,9 @@ export class RowWriter {
       else if (role === R_TAGS) tags = texts[k];
     }
     for (const k of h.metricColumns) {
-      if (nums[k] !== nums[k]) return `column ${h.names[k]} is empty`;
+      if (roles[k] < R_EXTRA && nums[k] !== nums[k]) {
+        return `column ${h.names[k]} is empty`;
+      }
     }
     for (const f of NEEDED) {
       if (row[f] !== row[f]) return `a process row needs ${NAMES[f]}`;
@@ -106,13 +108,17 @@ export class RowWriter {
     const row = table.current;
     const roles = h.roles;
     const fold = h.fold;
+    uncountedToNaN(h, nums);
     for (const k of h.metricColumns) {
       const v = nums[k];
-      if (v !== v) return `column ${h.names[k]} is empty`;
       const role = roles[k];
       if (role >= R_EXTRA) {
+        if (v !== v) continue;
         const slot = role - R_EXTRA;
-        table.setExtra(r, slot, table.getExtra(r, slot) + v);
+        const sum = table.getExtra(r, slot);
+        table.setExtra(r, slot, sum === sum ? sum + v : v);
+      } else if (v !== v) {
+        return `column ${h.names[k]} is empty`;
       } else if (fold[k] === MAX) {
         if (v > row[role]) row[role] = v;
       } else if (fold[k] !== FIRST) {
@@ -120,6 +126,19 @@ export class RowWriter {
       }
     }
     return "";
+  }
+}
+
+/**
+ * An event the machine could not count is written as an empty field (our
+ * collector's CSV) or -1 (the TSV array); no real count is negative. Such
+ * values become NaN, "not counted", so they neither fail the row nor go
+ * into sums.
+ */
+function uncountedToNaN(h: HeaderMap, nums: Float64Array): void {
+  const roles = h.roles;
+  for (const k of h.metricColumns) {
+    if (roles[k] >= R_EXTRA && !(nums[k] >= 0)) nums[k] = NaN;
   }
 }
 
