@@ -57,6 +57,23 @@ Deno.test("TSV reader: text is kept exactly as written", async () => {
   await Deno.remove(path);
 });
 
+Deno.test("TSV reader: a process's {...} holds each thread's values in turn", async () => {
+  const good = Deno.readTextFileSync(join(DIR, "vm-papiex.tsv")).split("\n")[0];
+  const fields = good.split("\t");
+  const values = fields[0].slice(1, -1).split(",");
+  const second = values.map((v, i) => i === 2 ? "9999" : i === 0 ? "12" : v);
+  fields[0] = `{${values.join(",")},${second.join(",")}}`;
+  fields[12] = "2"; // numtids
+  const path = await Deno.makeTempFile({ suffix: ".tsv" });
+  await Deno.writeTextFile(path, fields.join("\t") + "\n");
+  const [row] = read(path);
+  assertEquals(row.numtids, 2);
+  assertEquals(row.usertime, 688 + 12, "summed over threads");
+  assertEquals(row.rssmax, 9999, "largest of the threads");
+  assertEquals(JSON.parse(row.threads as string).length, 2);
+  await Deno.remove(path);
+});
+
 Deno.test("TSV reader: bad lines name the file and line", async (t) => {
   const good = Deno.readTextFileSync(join(DIR, "vm-papiex.tsv")).split("\n")[0];
   const cases: [string, string, RegExp][] = [
@@ -75,6 +92,11 @@ Deno.test("TSV reader: bad lines name the file and line", async (t) => {
       "a field short",
       good.split("\t").slice(0, -2).join("\t"),
       /:2: expected 15 tab-separated fields after \{...\}, found 13/,
+    ],
+    [
+      "two threads' values but numtids 1",
+      good.replace(/^\{([^}]*)\}/, "{$1,$1}"),
+      /:2: numtids is 1 but \{...\} holds the values of 2 threads/,
     ],
   ];
   for (const [what, bad, message] of cases) {

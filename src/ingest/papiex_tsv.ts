@@ -2,7 +2,8 @@
  * papiex collated TSV (PAPIEX_OPTIONS=COLLATED_TSV): `<host>-papiex.tsv`
  * with one line per process and no header, described by
  * `<host>-papiex-header.tsv`. A line's first field is `{v1,v2,...}`, the
- * metric values named by the header's first field; then tab-separated
+ * metric values named by the header's first field (for a process with
+ * several threads, each thread's values one after another); then tab-separated
  * fields. Text fields are kept exactly as written: this form escapes
  * control characters but not backslashes, so it cannot be decoded without
  * ambiguity.
@@ -11,11 +12,32 @@ import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
 import { forEachLine, ParseError } from "./lines.ts";
 import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
-import { RowWriter } from "./row_writer.ts";
+import { F_NUMTIDS } from "./process_table.ts";
+import { RowWriter, threadJson } from "./row_writer.ts";
 
 const TAB = 9;
 const COMMA = 44;
 const CLOSE = 125; // "}"
+
+/**
+ * A multi-threaded process's {...} holds every thread's metric values, one
+ * thread after another. Returns the line with only the first thread's
+ * values, and the later threads' values; undefined when the array does not
+ * have that shape.
+ */
+function splitThreads(
+  line: string,
+  metrics: number,
+): [string, string[]] | undefined {
+  const close = line.indexOf("}");
+  if (line.charCodeAt(0) !== 123 || close < 0) return undefined;
+  const values = line.slice(1, close).split(",");
+  if (values.length <= metrics || values.length % metrics !== 0) {
+    return undefined;
+  }
+  const first = "{" + values.slice(0, metrics).join(",") + line.slice(close);
+  return [first, values.slice(metrics)];
+}
 
 /** The header file that describes `<host>-papiex.tsv`. */
 export function tsvHeaderPath(dataPath: string): string {
@@ -54,11 +76,56 @@ export class PapiexTsvReader {
     }
     forEachLine(path, name, (line, no) => {
       if (line === "") return;
-      const problem = this.#scan(line, h, metrics);
-      if (problem) throw new ParseError(name, no, problem);
+      let problem = this.#scan(line, h, metrics);
+      let threads: string[] | undefined;
+      if (problem) {
+        const split = splitThreads(line, metrics);
+        if (!split) throw new ParseError(name, no, problem);
+        [line, threads] = split;
+        problem = this.#scan(line, h, metrics);
+        if (problem) throw new ParseError(name, no, problem);
+      }
       const r = this.#writer.addProcess(h, this.#nums, this.#texts, file, no);
       if (typeof r === "string") throw new ParseError(name, no, r);
+      if (threads) {
+        problem = this.#addThreads(h, r, threads);
+        if (problem) throw new ParseError(name, no, problem);
+      }
     }, this.progress);
+  }
+
+  /**
+   * Folds the values of a process's later threads (`metrics` values each,
+   * in header order) into row `r`, and keeps every thread's values.
+   */
+  #addThreads(h: HeaderMap, r: number, threads: string[]): string {
+    const table = this.#writer.table;
+    const numtids = table.get(r, F_NUMTIDS);
+    const metrics = h.metricColumns.length;
+    if (numtids !== threads.length / metrics + 1) {
+      return `numtids is ${numtids} but {...} holds the values of ${
+        threads.length / metrics + 1
+      } threads`;
+    }
+    const rows = [threadJson(h, this.#nums)];
+    const nums = new Float64Array(h.names.length).fill(NaN);
+    for (let t = 0; t < threads.length; t += metrics) {
+      for (let i = 0; i < metrics; i++) {
+        const text = threads[t + i];
+        const v = text.trim() === "" ? NaN : Number(text);
+        if (v !== v) {
+          return `field ${h.names[h.metricColumns[i]]}: ${
+            JSON.stringify(text)
+          } is not a number`;
+        }
+        nums[h.metricColumns[i]] = v;
+      }
+      const bad = this.#writer.addThread(h, nums, r);
+      if (bad) return bad;
+      rows.push(threadJson(h, nums));
+    }
+    table.threads[r] = "[" + rows.join(",") + "]";
+    return "";
   }
 
   #header(path: string, name: string): HeaderMap {
