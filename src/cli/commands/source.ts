@@ -1,4 +1,4 @@
-import { UsageError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
 import { jobState } from "../../job/layout.ts";
@@ -12,11 +12,18 @@ into the current job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job directory) and
 LD_PRELOAD (the collector, then any LD_PRELOAD already set).
 
   bash, sh, zsh:  export $(epmt source)
+                  eval "$(epmt source --shell bash)"
   csh, tcsh:      eval \`epmt source --shell csh\`
   SLURM:          epmt source --slurm  (in a TaskProlog: export NAME=value
                   lines; nothing when the job was not started)
 
-Run epmt start first, and unset LD_PRELOAD before epmt stop.`;
+Without --shell it prints NAME=value words for export $(...), which cannot
+carry a space or a glob character ([ in a PBS array job id): then it fails,
+and the eval form, which quotes, is the one to use. Run epmt start first,
+and unset LD_PRELOAD before epmt stop.`;
+
+/** The forms: words for export $(...), or statements for a shell's eval. */
+type Form = "words" | "sh" | "csh";
 
 const SHELLS: Record<string, "sh" | "csh"> = {
   bash: "sh",
@@ -31,7 +38,7 @@ const SHELLS: Record<string, "sh" | "csh"> = {
 /** `epmt source`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
   if (args.includes("--slurm")) return await taskProlog(ctx, args);
-  let shell: "sh" | "csh" = "sh";
+  let form: Form = "words";
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = a === "--shell"
@@ -50,7 +57,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         })`,
       );
     }
-    shell = s;
+    form = s;
   }
   const c = await currentJobContext(ctx.settings, ctx.env, false);
   if ((await jobState(c.dir)) !== "started") {
@@ -61,19 +68,36 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
   if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
   console.log(
-    shell === "csh"
-      ? vars.map(([k, v]) => `setenv ${k} ${cshQuote(v)};`).join("\n")
-      : vars.map(([k, v]) => `${k}=${shQuote(v)}`).join(" "),
+    form === "csh"
+      ? vars.map(([k, v]) => `setenv ${k} ${quote(v)};`).join("\n")
+      : form === "sh"
+      ? vars.map(([k, v]) => `export ${k}=${quote(v)};`).join("\n")
+      : vars.map(([k, v]) => `${k}=${bareWord(k, v)}`).join(" "),
   );
   return 0;
 }
 
-/** Values are printed bare when safe, so `export $(epmt source)` works. */
-function shQuote(v: string): string {
-  return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`;
+/**
+ * A value for `export $(epmt source)`, printed as it is: the shell splits
+ * the output into words and expands globs but never removes quotes, so a
+ * quoted value would keep its quotes. A value that splitting or globbing
+ * would change cannot be given this way at all.
+ */
+function bareWord(name: string, value: string): string {
+  const found = [
+    /\s/.test(value) ? "a space" : "",
+    ...[..."*?["].filter((c) => value.includes(c)),
+  ].filter(Boolean);
+  if (found.length === 0) return value;
+  throw new UserError(
+    `${name}=${value} holds ${
+      found.join(" and ")
+    }, which export $(epmt source) would split or expand: use eval "$(epmt source --shell bash)"`,
+  );
 }
 
-function cshQuote(v: string): string {
+/** A value for eval in sh or csh: bare when safe, else single-quoted. */
+function quote(v: string): string {
   return /^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`;
 }
 
