@@ -268,7 +268,7 @@ Deno.test("extractArchive() refuses hostile and damaged archives", async (t) => 
     [
       "not an archive at all",
       enc.encode("hello world\n".repeat(100)),
-      "corrupt",
+      'is not a gzip or tar archive: it begins with text "hello world…"',
     ],
     ["empty file", new Uint8Array(0), "file is empty"],
   ];

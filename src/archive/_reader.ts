@@ -19,6 +19,7 @@ import {
   Type,
 } from "./_header.ts";
 import { safeMemberPath } from "./_names.ts";
+import { describeStart } from "./_sniff.ts";
 
 /** A member about to be read; `path` is relative and safe to join. */
 export interface Member {
@@ -68,19 +69,24 @@ class ChunkReader {
       this.#pos += n;
       return out;
     }
+    const out = await this.readSome(n);
+    if (out.length === 0) return null;
+    if (out.length < n) throw new Truncated();
+    return out;
+  }
+
+  /** n bytes, or fewer where the stream ends. */
+  async readSome(n: number): Promise<Uint8Array> {
     const out = new Uint8Array(n);
     let got = 0;
     while (got < n) {
-      if (this.#pos >= this.#buf.length && !(await this.#more())) {
-        if (got === 0) return null;
-        throw new Truncated();
-      }
+      if (this.#pos >= this.#buf.length && !(await this.#more())) break;
       const k = Math.min(n - got, this.#buf.length - this.#pos);
       out.set(this.#buf.subarray(this.#pos, this.#pos + k), got);
       this.#pos += k;
       got += k;
     }
-    return out;
+    return out.subarray(0, got);
   }
 
   /** The next n bytes as pieces (views into the stream's chunks). */
@@ -98,6 +104,19 @@ class ChunkReader {
     }
   }
 
+  /** Puts `bytes`, the last bytes read, back in front of the stream. */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length <= this.#pos) this.#pos -= bytes.length;
+    else {
+      const rest = this.#buf.subarray(this.#pos);
+      const joined = new Uint8Array(bytes.length + rest.length);
+      joined.set(bytes);
+      joined.set(rest, bytes.length);
+      this.#buf = joined;
+      this.#pos = 0;
+    }
+  }
+
   async skip(n: number): Promise<void> {
     for await (const _ of this.take(n)) { /* discard */ }
   }
@@ -109,7 +128,9 @@ class ChunkReader {
   }
 }
 
-async function openStream(archive: string): Promise<AsyncIterable<Uint8Array>> {
+async function openStream(
+  archive: string,
+): Promise<{ stream: AsyncIterable<Uint8Array>; gzip: boolean }> {
   const magic = new Uint8Array(2);
   let file: Deno.FsFile;
   try {
@@ -134,9 +155,10 @@ async function openStream(archive: string): Promise<AsyncIterable<Uint8Array>> {
   const raw = createReadStream(archive, { highWaterMark: 256 * 1024 });
   if (magic[0] === 0x1f && magic[1] === 0x8b) {
     // pipeline() destroys every stage on error, so the iterator rejects.
-    return pipeline(raw, createGunzip({ chunkSize: 256 * 1024 }), () => {});
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    return { stream: pipeline(raw, gunzip, () => {}), gzip: true };
   }
-  return raw;
+  return { stream: raw, gzip: false };
 }
 
 /**
@@ -153,9 +175,11 @@ export async function walkArchive(
   archive: string,
   visit: Visitor,
 ): Promise<void> {
-  const reader = new ChunkReader(await openStream(archive));
+  const { stream, gzip } = await openStream(archive);
+  const reader = new ChunkReader(stream);
   let member = "";
   try {
+    await firstHeader(reader, archive, gzip);
     await walk(reader, visit, (name) => member = name, archive);
   } catch (e) {
     if (e instanceof UserError) throw e;
@@ -176,6 +200,35 @@ export async function walkArchive(
     }
     throw e;
   }
+}
+
+/**
+ * Checks that the stream begins like a tar archive, and puts its first
+ * block back for walk(). Anything else (a log saved as x.tgz, a bzip2 file
+ * renamed) is said to be what it is, rather than a truncated archive.
+ */
+async function firstHeader(
+  reader: ChunkReader,
+  archive: string,
+  gzip: boolean,
+): Promise<void> {
+  const start = await reader.readSome(BLOCK);
+  reader.unread(start);
+  const ustar = new TextDecoder().decode(start.subarray(257, 262)) === "ustar";
+  if (
+    ustar ||
+    start.length === BLOCK &&
+      (isZeroBlock(start) || typeof parseHeader(start) !== "string")
+  ) {
+    return; // a tar archive, perhaps damaged: walk() says how
+  }
+  throw new UserError(
+    `archive ${archive} ${
+      gzip
+        ? "is gzip-compressed but not a tar archive"
+        : "is not a gzip or tar archive"
+    }: ${describeStart(start)}`,
+  );
 }
 
 async function walk(
