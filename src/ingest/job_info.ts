@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
 import { decodeJobMetadata, type JobMetadata } from "../job/metadata.ts";
+import { maskSecrets } from "../job/env.ts";
 
 /** A job's identity, times and environment, from its job_metadata. */
 export interface JobInfo {
@@ -43,25 +44,6 @@ export function readJobInfo(path: string, name: string): JobInfo {
     );
   }
   return jobInfoFrom(decodeJobMetadata(bytes, name), name);
-}
-
-/** Environment variables whose values are never stored. */
-const SECRET = /PASSWORD|PASSWD|SECRET|TOKEN/i;
-
-/**
- * A copy of `data` where every value under a key that names a secret
- * (EPMT_DB_PASSWORD, PGPASSWORD, ...) is "****", at any depth.
- */
-export function maskSecrets(data: unknown): unknown {
-  if (Array.isArray(data)) return data.map(maskSecrets);
-  if (typeof data !== "object" || data === null) return data;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) {
-    out[k] = SECRET.test(k) && (typeof v === "string" || typeof v === "number")
-      ? "****"
-      : maskSecrets(v);
-  }
-  return out;
 }
 
 /**
