@@ -146,7 +146,7 @@ async function exportRoundTrip(
   assertEquals(unwritable.code, 1);
   assertMatch(
     unwritable.stderr,
-    /^ERROR:epmt: cannot write .*x\.json: No such file or directory\n$/,
+    /^ERROR:epmt: cannot write .*x\.json: no such file or directory\n$/,
   );
 }
 

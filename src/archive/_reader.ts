@@ -10,6 +10,7 @@ import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { UserError } from "../errors.ts";
+import { ioReason } from "../io.ts";
 import {
   BLOCK,
   type Header,
@@ -136,7 +137,7 @@ async function openStream(
   try {
     file = await Deno.open(archive);
   } catch (e) {
-    throw new UserError(`archive ${archive}: ${why(e)}`);
+    throw new UserError(`archive ${archive}: ${ioReason(e)}`);
   }
   try {
     if ((await file.stat()).isDirectory) {
@@ -329,9 +330,3 @@ const REFUSED_TYPES: Record<string, string> = {
   [Type.BLOCK_DEVICE]: "block device: refused",
   [Type.FIFO]: "FIFO: refused",
 };
-
-function why(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  return e instanceof Error ? e.message : String(e);
-}

@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
+import { ioReason } from "../io.ts";
 import {
   BLOCK,
   byteLength,
@@ -63,7 +64,7 @@ export async function createArchive(
   } catch (e) {
     await Deno.remove(partial).catch(() => {});
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot write archive ${out}: ${why(e)}`);
+    throw new UserError(`cannot write archive ${out}: ${ioReason(e)}`);
   }
   return members;
 }
@@ -100,7 +101,7 @@ async function* tarStream(
     try {
       file = Deno.openSync(path);
     } catch (e) {
-      throw new UserError(`cannot archive ${path}: ${why(e)}`);
+      throw new UserError(`cannot archive ${path}: ${ioReason(e)}`);
     }
     try {
       const info = file.statSync();
@@ -192,11 +193,4 @@ function truncateUtf8(s: string, max: number): string {
     out += ch;
   }
   return out;
-}
-
-function why(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.AlreadyExists) return "already exists";
-  return e instanceof Error ? e.message : String(e);
 }

@@ -6,6 +6,7 @@ import { Context } from "./context.ts";
 import { parseGlobalFlags } from "./global_flags.ts";
 import { COMMANDS } from "./registry.ts";
 import { usageText } from "./usage.ts";
+import { print } from "../io.ts";
 
 /** Runs epmt with `argv` (without the program name); returns the exit code. */
 export async function main(
@@ -18,7 +19,7 @@ export async function main(
     const ctx = new Context(flags, env);
     if (flags.version) {
       const { versionText } = await import("./version_text.ts");
-      console.log(await versionText(ctx));
+      print(await versionText(ctx));
       return 0;
     }
     const [name, ...args] = rest;
@@ -44,7 +45,7 @@ async function runCommand(
   if (!entry) throw new UsageError(`unknown command ${name}`);
   const command = await entry.load();
   if (name !== "help" && name !== "run" && wantsHelp(args)) {
-    console.log(command.usage);
+    print(command.usage);
     return 0;
   }
   // Settings are read now so the debug setting also governs logging; but

@@ -67,12 +67,3 @@ export async function writeIfAbsent(
     await Deno.remove(tmp).catch(() => {});
   }
 }
-
-/** A short reason for a file-system error, for one-line messages. */
-export function fsReason(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.AlreadyExists) return "already exists";
-  if (e instanceof Deno.errors.NotADirectory) return "not a directory";
-  return e instanceof Error ? e.message : String(e);
-}

@@ -11,7 +11,6 @@ import { detectJob, jobDir, type JobIdentity } from "./batch.ts";
 import { envChanges, parseTags, recordableEnv } from "./env.ts";
 import {
   exists,
-  fsReason,
   jobState,
   METADATA_FILE,
   RUNS_FILE,
@@ -31,6 +30,7 @@ import {
 import { slurmExitStatus } from "./slurm.ts";
 import { groupNames, hostName, userName } from "./system.ts";
 import { isoLocal, nowMs } from "./time.ts";
+import { ioReason, print } from "../io.ts";
 
 /** The job a command works on. */
 export interface JobContext {
@@ -89,7 +89,7 @@ export async function startJob(
   }
   const record = await startRecord(c.job, env);
   if (dryRun) {
-    console.log(`would start job ${c.job.id}: write ${c.dir}${START_FILE}`);
+    print(`would start job ${c.job.id}: write ${c.dir}${START_FILE}`);
     return false;
   }
   try {
@@ -97,7 +97,7 @@ export async function startJob(
     await Deno.mkdir(c.dir, { recursive: true });
   } catch (e) {
     throw new UserError(
-      `cannot create job directory ${c.dir}: ${fsReason(e)} ` +
+      `cannot create job directory ${c.dir}: ${ioReason(e)} ` +
         `(set papiex_output or EPMT_PAPIEX_OUTPUT to a directory you can write)`,
     );
   }
@@ -106,7 +106,7 @@ export async function startJob(
     written = await writeIfAbsent(c.dir + START_FILE, encodeMetadata(record));
   } catch (e) {
     throw new UserError(
-      `cannot write ${c.dir}${START_FILE}: ${fsReason(e)}`,
+      `cannot write ${c.dir}${START_FILE}: ${ioReason(e)}`,
     );
   }
   if (!written) {
@@ -181,7 +181,7 @@ export async function recordRun(c: JobContext, run: JobRun): Promise<void> {
   } catch (e) {
     log.warning(
       `cannot record the run of ${run.argv[0]} in ${c.dir}${RUNS_FILE}: ${
-        fsReason(e)
+        ioReason(e)
       }`,
     );
   }
@@ -193,7 +193,7 @@ async function readRuns(c: JobContext): Promise<JobRun[]> {
     text = await Deno.readTextFile(c.dir + RUNS_FILE);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
-    throw new UserError(`cannot read ${c.dir}${RUNS_FILE}: ${fsReason(e)}`);
+    throw new UserError(`cannot read ${c.dir}${RUNS_FILE}: ${ioReason(e)}`);
   }
   const runs: JobRun[] = [];
   text.split("\n").forEach((line, i) => {
@@ -250,7 +250,7 @@ export async function stopJob(
     );
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`cannot read ${c.dir}${START_FILE}: ${fsReason(e)}`);
+    throw new UserError(`cannot read ${c.dir}${START_FILE}: ${ioReason(e)}`);
   }
   const runs = await readRuns(c);
   const changes = envChanges(start.job_pl_env, recordableEnv(env));
@@ -268,7 +268,7 @@ export async function stopJob(
     job_runs: runs,
   };
   if (dryRun) {
-    console.log(
+    print(
       `would stop job ${c.job.id}: write ${c.dir}${METADATA_FILE} (exit status ${meta.job_el_status})`,
     );
     return meta;
@@ -277,7 +277,7 @@ export async function stopJob(
     await writeAtomic(c.dir + METADATA_FILE, encodeMetadata(meta));
   } catch (e) {
     throw new UserError(
-      `cannot write ${c.dir}${METADATA_FILE}: ${fsReason(e)}`,
+      `cannot write ${c.dir}${METADATA_FILE}: ${ioReason(e)}`,
     );
   }
   await Deno.remove(c.dir + START_FILE).catch(() => {});

@@ -4,6 +4,7 @@
  * so a 200,000-line export is not 200,000 writes.
  */
 import { UsageError } from "../errors.ts";
+import { type SyncWriter, writeAllSync } from "../io.ts";
 import { csvLine, renderJson } from "./table.ts";
 
 /** The three forms of output. */
@@ -29,13 +30,18 @@ const encoder = new TextEncoder();
 
 /** Buffered text output to a file or stdout. */
 export class Writer {
-  #file: { writeSync(p: Uint8Array): number } | undefined;
+  #file: SyncWriter | undefined;
+  #name: string;
   #parts: string[] = [];
   #size = 0;
 
-  /** Writes to `file` (anything with writeSync), stdout by default. */
-  constructor(file?: { writeSync(p: Uint8Array): number }) {
+  /**
+   * Writes to `file` (anything with writeSync), stdout by default; `name`
+   * is said when a write fails.
+   */
+  constructor(file?: SyncWriter, name = "standard output") {
     this.#file = file;
+    this.#name = name;
   }
 
   /** Adds text; flushed when about 1 MiB has gathered. */
@@ -56,10 +62,8 @@ export class Writer {
     const bytes = encoder.encode(this.#parts.join(""));
     this.#parts = [];
     this.#size = 0;
-    const out = this.#file ?? Deno.stdout;
-    let done = 0;
     try {
-      while (done < bytes.length) done += out.writeSync(bytes.subarray(done));
+      writeAllSync(this.#file ?? Deno.stdout, bytes, this.#name);
     } catch (e) {
       // The reader went away (`epmt list | head`): drop the rest quietly.
       if (!(e instanceof Deno.errors.BrokenPipe)) throw e;

@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { parseOptions } from "../../query/args.ts";
+import { print } from "../../io.ts";
 
 export const usage =
   `epmt annotate JOBID [KEY=VALUE...] [--remove KEY...] [--json]
@@ -30,11 +31,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   return await withStore(ctx.settings, async (store) => {
     await requireJobs(store, [jobid], "jobid");
     const now = await annotate(store, jobid, set, opts.remove);
-    if (opts.json) console.log(renderJson(now));
+    if (opts.json) print(renderJson(now));
     else if (Object.keys(now).length === 0) {
-      console.log(`job ${jobid} has no annotations`);
+      print(`job ${jobid} has no annotations`);
     } else {
-      console.log(renderFields(
+      print(renderFields(
         Object.entries(now).map((
           [k, v],
         ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),

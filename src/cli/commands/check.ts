@@ -14,6 +14,7 @@ import {
   pass,
 } from "../../check/result.ts";
 import { checkTestJob } from "../../check/test_job.ts";
+import { print } from "../../io.ts";
 
 export const usage = `usage: epmt check
 
@@ -34,7 +35,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   let failed = 0;
   const report = (r: CheckResult) => {
     if (!r.ok) failed++;
-    console.log(formatResult(r, WIDTH));
+    print(formatResult(r, WIDTH));
   };
 
   const { result: settingsResult, settings } = checkSettings(ctx);

@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import { parseOptions } from "../../query/args.ts";
+import { print } from "../../io.ts";
 
 export const usage = `epmt delete [-n] JOBID...
 
@@ -25,14 +26,14 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   return await withStore(ctx.settings, async (store) => {
     const gone = await deleteJobs(store, positional, dryRun);
     for (const j of gone) {
-      console.log(
+      print(
         `${dryRun ? "would delete" : "deleted"} job ${j.jobid} (${
           humanCount(j.processes)
         } process${j.processes === 1 ? "" : "es"})`,
       );
     }
     if (gone.length > 1) {
-      console.log(`${dryRun ? "would delete" : "deleted"} ${gone.length} jobs`);
+      print(`${dryRun ? "would delete" : "deleted"} ${gone.length} jobs`);
     }
     return 0;
   });

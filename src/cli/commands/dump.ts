@@ -1,11 +1,6 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import {
-  exists,
-  fsReason,
-  METADATA_FILE,
-  START_FILE,
-} from "../../job/layout.ts";
+import { exists, METADATA_FILE, START_FILE } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import {
   decodeJobMetadata,
@@ -13,6 +8,7 @@ import {
   DUMP_KEYS,
 } from "../../job/metadata.ts";
 import type { Context } from "../context.ts";
+import { ioReason, print } from "../../io.ts";
 
 export const usage = `epmt dump [-k KEY] [--json] [DIR | ARCHIVE | FILE ...]
 
@@ -57,12 +53,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
             })`,
           );
         }
-        console.log(show(meta[key]));
+        print(show(meta[key]));
       } else if (json) {
-        console.log(JSON.stringify(meta, null, 2));
+        print(JSON.stringify(meta, null, 2));
       } else {
-        if (i > 0) console.log();
-        console.log(table(meta));
+        if (i > 0) print();
+        print(table(meta));
       }
     } catch (e) {
       if (!(e instanceof UserError) || paths.length === 1) throw e;
@@ -79,7 +75,7 @@ async function load(path: string): Promise<Record<string, unknown>> {
   try {
     info = await Deno.stat(path);
   } catch (e) {
-    throw new UserError(`${path}: ${fsReason(e)}`);
+    throw new UserError(`${path}: ${ioReason(e)}`);
   }
   if (info.isDirectory) {
     const dir = path.endsWith("/") ? path : path + "/";
@@ -106,7 +102,7 @@ async function loadFile(path: string): Promise<Record<string, unknown>> {
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new UserError(`${path}: ${fsReason(e)}`);
+    throw new UserError(`${path}: ${ioReason(e)}`);
   }
   return decode(bytes, path);
 }

@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { choiceOption, parseOptions } from "../../query/args.ts";
+import { ioReason } from "../../io.ts";
 
 export const usage =
   `epmt export JOBID... [--what jobs|procs|threads] [--format json|csv]
@@ -62,10 +63,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     try {
       file = await Deno.open(tmp, { write: true, createNew: true });
     } catch (e) {
-      throw new UserError(`cannot write ${target}: ${reason(e)}`);
+      throw new UserError(`cannot write ${target}: ${ioReason(e)}`);
     }
     try {
-      const w = new Writer(file);
+      const w = new Writer(file, target);
       const n = await exportJobs(store, jobs, what, format, w);
       w.flush();
       file.close();
@@ -84,15 +85,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         e instanceof Deno.errors.PermissionDenied ||
         e instanceof Deno.errors.NotFound
       ) {
-        throw new UserError(`cannot write ${target}: ${reason(e)}`);
+        throw new UserError(`cannot write ${target}: ${ioReason(e)}`);
       }
       throw e;
     }
     return 0;
   });
-}
-
-/** An OS error without the temporary file name Deno appends. */
-function reason(e: unknown): string {
-  return String((e as Error).message ?? e).replace(/ \(os error \d+\).*$/, "");
 }

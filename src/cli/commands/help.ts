@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.ts";
 import type { Context } from "../context.ts";
 import { COMMANDS } from "../registry.ts";
 import { usageText } from "../usage.ts";
+import { print } from "../../io.ts";
 
 export const usage = `epmt help [COMMAND]
 
@@ -15,12 +16,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     if (!Object.hasOwn(COMMANDS, name)) {
       throw new UsageError(`unknown command ${name}`);
     }
-    console.log((await COMMANDS[name].load()).usage);
+    print((await COMMANDS[name].load()).usage);
     return 0;
   }
-  console.log(usageText());
-  console.log();
-  console.log(settingsText(ctx));
+  print(usageText());
+  print();
+  print(settingsText(ctx));
   return 0;
 }
 

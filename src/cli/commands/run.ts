@@ -10,6 +10,7 @@ import {
 } from "../../job/lifecycle.ts";
 import { isoLocal, nowMs } from "../../job/time.ts";
 import type { Context } from "../context.ts";
+import { print } from "../../io.ts";
 
 export const usage = `epmt [-a] run [-a] [--] COMMAND [ARGS...]
 
@@ -40,7 +41,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   if (ctx.flags.dryRun) {
-    console.log(
+    print(
       `would run: ${vars.map(([k, v]) => `${k}=${v}`).join(" ")} ${
         argv.join(" ")
       }`,

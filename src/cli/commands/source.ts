@@ -4,6 +4,7 @@ import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
 import { jobState } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
+import { print } from "../../io.ts";
 
 export const usage = `epmt source [--shell bash|csh | --slurm]
 
@@ -67,7 +68,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
   if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
-  console.log(
+  print(
     form === "csh"
       ? vars.map(([k, v]) => `setenv ${k} ${quote(v)};`).join("\n")
       : form === "sh"
@@ -128,6 +129,6 @@ async function taskProlog(ctx: Context, args: string[]): Promise<number> {
       lines.push(`export ${k}=${v}`);
     }
   }
-  if (lines.length) console.log(lines.join("\n"));
+  if (lines.length) print(lines.join("\n"));
   return 0;
 }

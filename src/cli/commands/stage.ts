@@ -3,7 +3,6 @@ import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import {
   exists,
-  fsReason,
   METADATA_FILE,
   RUNS_FILE,
   START_FILE,
@@ -11,6 +10,7 @@ import {
 import { currentJobContext } from "../../job/lifecycle.ts";
 import { readJobMetadata } from "../../job/metadata.ts";
 import type { Context } from "../context.ts";
+import { ioReason, print } from "../../io.ts";
 
 export const usage = `epmt stage [JOBDIR...]
 
@@ -38,7 +38,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         ctx.settings.stage_dest,
         ctx.flags.dryRun,
       );
-      console.log(out);
+      print(out);
     } catch (e) {
       if (!(e instanceof UserError) || dirs.length === 1) throw e;
       log.error(e.message);
@@ -58,7 +58,7 @@ async function stageOne(
   try {
     info = await Deno.stat(dir);
   } catch (e) {
-    throw new UserError(`job directory ${dir}: ${fsReason(e)}`);
+    throw new UserError(`job directory ${dir}: ${ioReason(e)}`);
   }
   if (!info.isDirectory) throw new UserError(`${dir} is not a job directory`);
   if (!(await exists(join(dir, METADATA_FILE)))) {
@@ -88,7 +88,7 @@ async function stageOne(
     await Deno.mkdir(resolve(dest), { recursive: true });
   } catch (e) {
     throw new UserError(
-      `cannot create stage directory ${dest}: ${fsReason(e)}`,
+      `cannot create stage directory ${dest}: ${ioReason(e)}`,
     );
   }
   const { createArchive, listArchive } = await import("../../archive/mod.ts");
@@ -114,7 +114,7 @@ async function stageOne(
   try {
     await Deno.remove(dir, { recursive: true });
   } catch (e) {
-    log.warning(`staged ${out} but could not remove ${dir}: ${fsReason(e)}`);
+    log.warning(`staged ${out} but could not remove ${dir}: ${ioReason(e)}`);
   }
   log.info(`staged job ${id}: ${written.length} files in ${out}`);
   return out;

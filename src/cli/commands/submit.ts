@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
 import * as log from "../../log.ts";
+import { print } from "../../io.ts";
 
 export const usage = `epmt submit [-n] [--drop] [DIR | ARCHIVE ...]
 
@@ -60,19 +61,19 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       const what = `${plural(r.numProcs, "process", "processes")}, ${
         plural(r.numThreads, "thread", "threads")
       }`;
-      console.log(
+      print(
         opts.dryRun
           ? `would load job ${r.jobid} (${what}) from ${r.input}`
           : `loaded job ${r.jobid} (${what}) from ${r.input}`,
       );
     } else {
       failed++;
-      console.log(`FAILED ${r.input}: ${r.error}`);
+      print(`FAILED ${r.input}: ${r.error}`);
     }
   }
   if (results.length > 1) {
     const ok = results.length - failed;
-    console.log(
+    print(
       `${
         opts.dryRun ? "would load" : "loaded"
       } ${ok} of ${results.length} jobs` +
