@@ -3,6 +3,7 @@ import {
   type Collector,
   findCollectorLibs,
   noCollectorMessage,
+  unpreloadable,
 } from "../job/collector.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
@@ -26,6 +27,19 @@ export async function checkCollector(
         "keep lib/libepmt.so beside the epmt program, or set install_prefix " +
           "(EPMT_INSTALL_PREFIX) to the folder holding lib/libepmt.so",
       ),
+    };
+  }
+  const unfit = unpreloadable(collector);
+  if (unfit) {
+    return {
+      result: fail(
+        name,
+        unfit,
+        "install epmt where its path has no space or colon, or set " +
+          "install_prefix (EPMT_INSTALL_PREFIX) to such a folder holding " +
+          "lib/libepmt.so",
+      ),
+      collector,
     };
   }
   const libs = collector.preload.join(":");

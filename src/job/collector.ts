@@ -87,22 +87,40 @@ export function mergePreload(
 }
 
 /**
+ * Why the collector cannot go into LD_PRELOAD, or undefined when it can:
+ * the dynamic loader splits the list at spaces and colons, so a library
+ * under a path holding one would be looked for in pieces.
+ */
+export function unpreloadable(collector: Collector): string | undefined {
+  const bad = collector.preload.find((p) => /[\s:]/.test(p));
+  return bad === undefined
+    ? undefined
+    : `collector ${bad} cannot be preloaded: LD_PRELOAD splits its list at spaces and colons`;
+}
+
+/**
  * The collector environment of a job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job
- * directory, with its trailing slash) and, when a collector is found,
- * LD_PRELOAD. Resolves `collector` undefined when none was found.
+ * directory, with its trailing slash) and, when a collector is found that
+ * can be preloaded, LD_PRELOAD. Otherwise `collector` is undefined and
+ * `warning` says why nothing will be collected.
  */
 export function collectorEnv(
   settings: { install_prefix: string; papiex_options: string },
   dir: string,
   env: Record<string, string>,
-): { vars: [string, string][]; collector?: Collector } {
-  const collector = findCollectorLibs(settings.install_prefix);
+): { vars: [string, string][]; collector?: Collector; warning?: string } {
+  const found = findCollectorLibs(settings.install_prefix);
   const vars: [string, string][] = [
-    ["PAPIEX_OPTIONS", papiexOptions(collector, settings.papiex_options)],
+    ["PAPIEX_OPTIONS", papiexOptions(found, settings.papiex_options)],
     ["PAPIEX_OUTPUT", dir],
   ];
-  if (collector) {
-    vars.push(["LD_PRELOAD", mergePreload(collector.preload, env.LD_PRELOAD)]);
+  if (!found) {
+    return { vars, warning: noCollectorMessage(settings.install_prefix) };
   }
-  return { vars, collector };
+  const problem = unpreloadable(found);
+  if (problem) {
+    return { vars, warning: `${problem}; running without collection` };
+  }
+  vars.push(["LD_PRELOAD", mergePreload(found.preload, env.LD_PRELOAD)]);
+  return { vars, collector: found };
 }

@@ -1,6 +1,6 @@
 import { UsageError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
+import { collectorEnv } from "../../job/collector.ts";
 import {
   currentJobContext,
   recordRun,
@@ -37,8 +37,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
   if (!ctx.flags.dryRun || !auto) await requireStarted(c);
 
-  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
-  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  const { vars, warning } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (warning) log.warning(warning);
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   if (ctx.flags.dryRun) {
     print(

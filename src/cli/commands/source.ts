@@ -1,6 +1,6 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import { collectorEnv, noCollectorMessage } from "../../job/collector.ts";
+import { collectorEnv } from "../../job/collector.ts";
 import { jobState } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
@@ -66,8 +66,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       `no started job for job id ${c.job.id} (${c.dir}): run epmt start first, or nothing will be recorded for it`,
     );
   }
-  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
-  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  const { vars, warning } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (warning) log.warning(warning);
   print(
     form === "csh"
       ? vars.map(([k, v]) => `setenv ${k} ${quote(v)};`).join("\n")
@@ -119,8 +119,8 @@ async function taskProlog(ctx: Context, args: string[]): Promise<number> {
     );
     return 0;
   }
-  const { vars, collector } = collectorEnv(ctx.settings, c.dir, ctx.env);
-  if (!collector) log.warning(noCollectorMessage(ctx.settings.install_prefix));
+  const { vars, warning } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  if (warning) log.warning(warning);
   const lines: string[] = [];
   for (const [k, v] of vars) {
     if (/[\n\r]/.test(v)) {
