@@ -14,6 +14,12 @@ export class UserError extends Error {
 
 /** A command-line usage mistake: unknown command or flag (exit 2). */
 export class UsageError extends UserError {
+  /**
+   * The command it was made in and that command's synopsis, filled in by
+   * the CLI so the error is followed by the command's usage rather than
+   * the whole program's.
+   */
+  command?: { name: string; synopsis: string };
   constructor(message: string) {
     super(message, 2);
     this.name = "UsageError";

@@ -53,7 +53,23 @@ async function runCommand(
   if (name !== "check" && ctx.settings.debug) {
     log.setVerbosity(ctx.flags.verbose, true);
   }
-  return await command.run(ctx, args);
+  try {
+    return await command.run(ctx, args);
+  } catch (e) {
+    if (e instanceof UsageError && name !== "help") {
+      e.command = { name, synopsis: synopsis(command.usage) };
+    }
+    throw e;
+  }
+}
+
+/**
+ * A command's synopsis, the first paragraph of its usage text, with its
+ * later lines indented to follow "usage: ".
+ */
+function synopsis(usage: string): string {
+  return usage.split("\n\n")[0].replace(/^usage: /, "")
+    .replaceAll("\n", "\n       ");
 }
 
 function wantsHelp(args: string[]): boolean {
@@ -65,7 +81,11 @@ function wantsHelp(args: string[]): boolean {
 function report(e: unknown): number {
   if (e instanceof UsageError) {
     log.error(e.message);
-    console.error(usageText());
+    console.error(
+      e.command
+        ? `usage: ${e.command.synopsis}\n'epmt help ${e.command.name}' describes it.`
+        : usageText(),
+    );
     return e.exitCode;
   }
   if (e instanceof UserError) {

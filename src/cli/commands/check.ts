@@ -16,7 +16,7 @@ import {
 import { checkTestJob } from "../../check/test_job.ts";
 import { print } from "../../io.ts";
 
-export const usage = `usage: epmt check
+export const usage = `epmt check
 
 Verifies this installation and prints one line per check: OK, or FAIL with
 what to do about it. Checks the settings file, the collector library (present
