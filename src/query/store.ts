@@ -23,10 +23,25 @@ export async function withStore<T>(
   }
 }
 
-/** Parses a JSON column's text (null stays null). */
+/**
+ * Parses a JSON column's text (null stays null), with every object's keys
+ * in sorted order: PostgreSQL's jsonb keeps its own order (shorter keys
+ * first), SQLite the order written, and output must not depend on which
+ * database holds the job.
+ */
 export function json<T = unknown>(text: unknown): T | null {
   if (typeof text !== "string" || text === "") return null;
-  return JSON.parse(text) as T;
+  return sortKeys(JSON.parse(text)) as T;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) {
+    out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  }
+  return out;
 }
 
 /** A JSON object column as an object ({} when null). */

@@ -15,7 +15,8 @@ cpu times in µs, rssmax in KiB, I/O in bytes); args are exact.
   --what WHAT    jobs, procs or threads (default jobs)
   --format FMT   json (an array, one record per line) or csv (RFC 4180,
                  JSON columns as JSON text); default json, or csv when FILE
-                 ends in .csv
+                 ends in .csv. Object keys are sorted, so SQLite and
+                 PostgreSQL give the same output.
   -o FILE        write to FILE (replaced only when the export is complete)
                  instead of stdout`;
 
