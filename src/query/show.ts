@@ -130,9 +130,9 @@ export function summaryText(s: JobSummary): string {
     ["Exit status", exitText(num(j.exitcode), 0)],
     [
       "Processes",
-      `${humanCount(num(j.num_procs))} (${
-        humanCount(num(j.num_threads))
-      } threads)` +
+      `${humanCount(num(j.num_procs))} (${humanCount(num(j.num_threads))} ${
+        num(j.num_threads) === 1 ? "thread" : "threads"
+      })` +
       (s.failed
         ? `, ${humanCount(s.failed)} failed (non-zero exit or signal)`
         : ""),

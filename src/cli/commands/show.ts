@@ -3,7 +3,8 @@ import { UsageError } from "../../errors.ts";
 import { intOption, parseOptions } from "../../query/args.ts";
 
 export const usage =
-  `epmt show [--tree [--depth N] [--width N] [--args N]] [--json] JOBID...
+  `epmt show [--top N] [--tree [--exact] [--depth N] [--width N] [--args N]]
+          [--json] JOBID...
 
 Summarises a job on one screen: who, where, when, wall and cpu time, cpu
 over wall, peak memory, I/O, failed processes, tags, annotations and the
@@ -13,13 +14,12 @@ processes that used the most cpu.
   --tree       print the process tree instead: command and args, pid, cpu
                time, inclusive cpu time (with all descendants), exit status.
                Identical siblings (same command, args, exit status and
-               subtree) are one line with a count: 'true ×2,000'.
+               subtree) are one line with a count: 'true ×2,000'; siblings
+               that differ only in their args are one line too once there
+               are 10 kinds of them: 'cp in_0 out/ … ×600 (600 variants)'.
+  --exact      tree: merge identical siblings only
   --depth N    tree: stop N levels below the roots, showing how many
                processes are hidden below each line ('(+12 below)')
-               Siblings that differ only in their args (here and below)
-               are one line too once there are 10 kinds of them:
-               'cp in_0 out/ … ×600 (600 variants)'.
-  --exact      tree: merge identical siblings only
   --width N    tree: at most N different kinds of children per parent, the
                rest summed up on one line (default 50; 0: all)
   --args N     tree: cut args longer than N characters (default 40; 0: never)
