@@ -1,7 +1,7 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { collectorEnv } from "../../job/collector.ts";
-import { jobState } from "../../job/layout.ts";
+import { jobState, METADATA_FILE } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
@@ -61,7 +61,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     form = s;
   }
   const c = await currentJobContext(ctx.settings, ctx.env, false);
-  if ((await jobState(c.dir)) !== "started") {
+  const state = await jobState(c.dir);
+  if (state === "stopped") {
+    log.warning(
+      `job ${c.job.id} is already stopped (${c.dir}${METADATA_FILE} exists): what runs now is not part of it`,
+    );
+  } else if (state === "none") {
     log.warning(
       `no started job for job id ${c.job.id} (${c.dir}): run epmt start first, or nothing will be recorded for it`,
     );
