@@ -81,6 +81,8 @@ enum form { FORM_PER_PROCESS, FORM_COLLATED_CSV, FORM_COLLATED_TSV };
 struct event {
     const char *name;          /* column name: exactly as given */
     int known;                 /* a name we can map to perf_event_attr */
+    int clock;                 /* a CPU clock event: read from the thread's
+                                * CPU clock, no perf counter (perf.c) */
     uint32_t type;             /* perf_event_attr.type */
     uint64_t config;           /* perf_event_attr.config */
     _Atomic int state;         /* enum ev_state in perf.c */
@@ -127,6 +129,7 @@ struct slot {
     uint64_t m[M_COUNT];          /* raw cumulative values when read */
     int has_base;                 /* base[]: m when this image began */
     uint64_t base[M_COUNT];
+    int64_t cpu_ns;               /* thread CPU clock when read, -1 unknown */
     int64_t ev[MAX_EVENTS];       /* event values, -1 when not counted */
     int64_t evbase[MAX_EVENTS];   /* ev when this image began (failed exec) */
     int evfd[MAX_EVENTS];         /* perf counter fds, -1 when none */
@@ -249,15 +252,20 @@ void threads_rebase(int64_t now_us);
 
 /* ---- measuring (measure.c) ---------------------------------------------- */
 
+/* The CPU clock of thread tid (0: the calling thread) in nanoseconds, up to
+ * date (the kernel adds the running stretch first); -1 if it is gone. */
+int64_t thread_clock_ns(pid_t tid);
+
 /* Reads the calling thread's figures into s->m (getrusage(RUSAGE_THREAD) and
- * /proc/self/task/<tid>/{stat,io,schedstat}) and sets s->end_us. If pscope
+ * /proc/self/task/<tid>/{stat,io,schedstat}), its CPU clock into s->cpu_ns,
+ * and sets s->end_us. If pscope
  * is not NULL, the process-wide metrics are stored there too. Async-signal-
  * safe. Returns 0, or -1 if /proc could not be read (rusage still filled). */
 int measure_self(struct slot *s, uint64_t *pscope);
 
-/* Reads another thread's figures from /proc (stat, io, schedstat, status);
- * user/system time are the stat ticks scaled to the exact schedstat run
- * time. Sets s->end_us. Async-signal-safe. Returns -1 if the thread is gone. */
+/* Reads another thread's figures from /proc (stat, io, schedstat, status)
+ * and its CPU clock; user/system time are the stat ticks scaled to the exact
+ * schedstat run time. Sets s->end_us. Async-signal-safe. Returns -1 if the thread is gone. */
 int measure_other(struct slot *s, uint64_t *pscope);
 
 /* ---- perf events (perf.c) ------------------------------------------------ */
@@ -271,19 +279,26 @@ int events_parse(const char *options);
  * how many may be open at once. Called at start-up. */
 void perf_init(void);
 
-/* Opens one counter per event for the calling thread into s->evfd/evid.
- * Events the machine cannot count are remembered and not tried again.
- * Counters handed over by the previous image (perf_adopt) are taken over
- * instead of opened anew. */
-void perf_open_thread(struct slot *s);
+/* Starts the calling thread's events: one counter per perf event into
+ * s->evfd/evid, and for clock events (no counter) the CPU clock to count
+ * from, cpu_now (-1: read it here; 0 for a thread or fork child that has
+ * just begun) into s->evbase. Events the machine cannot count are
+ * remembered and not tried again. Events handed over by the previous image
+ * (perf_adopt*) are taken over instead. */
+void perf_open_thread(struct slot *s, int64_t cpu_now);
 
 /* At start-up, before perf_open_thread: the previous image of this process
  * passed counter i as fd (kernel id `id`, value `base` at the hand-over).
  * Not collecting: the fd is closed if it is that counter. */
 void perf_adopt(int i, int fd, uint64_t id, int64_t base, int collecting);
 
+/* Likewise for clock event i: the thread's CPU clock had reached `base`
+ * when the previous image's record was taken (or when it began). */
+void perf_adopt_clock(int i, int64_t base);
+
 /* Reads s's counters into s->ev (-1 for none, or when the fd is no longer
- * ours); with close_fds, closes them. Any thread may read any slot.
+ * ours; clock events: s->cpu_ns, so measure s first); with close_fds,
+ * closes them. Any thread may read any slot.
  * Async-signal-safe. */
 void perf_read(struct slot *s, int close_fds);
 

@@ -36,7 +36,8 @@
 extern char **environ;
 
 /* HANDOFF_VAR=pid:generation:start_us:[base0,...]:[fd.id.base,...] where
- * the last part has one fd.id.base (or -) per event. */
+ * the last part has one fd.id.base (a counter), cBASE (a clock event) or -
+ * per event. */
 #define HANDOFF_MAX (96 + M_COUNT * 21 + MAX_EVENTS * 64)
 
 static const char *parse_num(const char *p, int64_t *out)
@@ -52,7 +53,8 @@ static const char *parse_num(const char *p, int64_t *out)
     return p;
 }
 
-/* Takes the counters part of a hand-over: "fd.id.base" or "-" per event. */
+/* Takes the counters part of a hand-over: "fd.id.base", "cBASE" or "-" per
+ * event. */
 static const char *take_counters(const char *p, int collecting)
 {
     for (int i = 0; p && *p; i++) {
@@ -66,6 +68,12 @@ static const char *take_counters(const char *p, int collecting)
             continue;
         }
         int64_t fd, id, base;
+        if (*p == 'c') {
+            p = parse_num(p + 1, &base);
+            if (p && collecting && i < MAX_EVENTS)
+                perf_adopt_clock(i, base);
+            continue;
+        }
         p = parse_num(p, &fd);
         if (p && *p == '.')
             p = parse_num(p + 1, &id);
@@ -290,6 +298,13 @@ static int hand_counters(struct buf *b, struct slot *me)
     for (int i = 0; i < cfg.nevents; i++) {
         if (i)
             put_str(b, ",");
+        /* Since the last written image: what the next one starts from. */
+        int64_t base = me->ev[i] >= 0 ? me->ev[i] : me->evbase[i];
+        if (cfg.events[i].clock) {
+            put_str(b, "c"); /* the clock goes on across exec */
+            put_i64(b, base);
+            continue;
+        }
         int fd = me->evfd[i];
         if (fd < 0 || k_fcntl(fd, F_SETFD, 0) != 0) {
             put_str(b, "-");
@@ -299,8 +314,7 @@ static int hand_counters(struct buf *b, struct slot *me)
         put_str(b, ".");
         put_u64(b, me->evid[i]);
         put_str(b, ".");
-        /* Since the last written image: what the next one starts from. */
-        put_i64(b, me->ev[i] >= 0 ? me->ev[i] : me->evbase[i]);
+        put_i64(b, base);
         any = 1;
     }
     return any;

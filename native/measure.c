@@ -178,13 +178,15 @@ static void from_stat(const uint64_t *f, uint64_t *m, uint64_t *pscope)
  * totals only at the next tick or switch; asking for its CPU clock does it
  * now, so getrusage and schedstat read up to date (not up to 4 ms short,
  * which matters for short threads). */
-static void settle(pid_t tid)
+int64_t thread_clock_ns(pid_t tid)
 {
     long ts[2];
     long clock = tid ? (long)((~(unsigned long)tid) << 3) | 6 /* per-thread
                                                                  sched */
                      : 3 /* CLOCK_THREAD_CPUTIME_ID */;
-    sc6(SYS_clock_gettime, clock, L(ts), 0, 0, 0, 0);
+    if (sc6(SYS_clock_gettime, clock, L(ts), 0, 0, 0, 0) != 0)
+        return -1;
+    return (int64_t)ts[0] * 1000000000 + ts[1];
 }
 
 static uint64_t tv_us(struct timeval tv)
@@ -196,7 +198,7 @@ int measure_self(struct slot *s, uint64_t *pscope)
 {
     struct rusage ru;
     uint64_t *m = s->m;
-    settle(0);
+    s->cpu_ns = thread_clock_ns(0);
     if (k_getrusage(RUSAGE_THREAD, &ru) == 0) {
         m[M_USERTIME] = tv_us(ru.ru_utime);
         m[M_SYSTEMTIME] = tv_us(ru.ru_stime);
@@ -223,7 +225,7 @@ int measure_other(struct slot *s, uint64_t *pscope)
 {
     uint64_t f[STAT_FIELDS];
     uint64_t *m = s->m;
-    settle(s->tid);
+    s->cpu_ns = thread_clock_ns(s->tid);
     if (read_stat(s->tid, f) < 0) {
         s->end_us = now_us();
         return -1;

@@ -85,6 +85,7 @@ static struct slot *slot_claim(void)
     for (int k = 0; k < M_COUNT; k++)
         s->m[k] = 0;
     s->has_base = 0;
+    s->cpu_ns = -1;
     for (int k = 0; k < MAX_EVENTS; k++) {
         s->ev[k] = -1;
         s->evbase[k] = 0;
@@ -119,11 +120,13 @@ static void thread_end(void *p)
  * in 2.34), so the library loads on older systems with libc alone. */
 extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
 
-static void make_current(struct slot *s, pid_t tid, int64_t start_us)
+/* cpu_now: the thread's CPU clock, for clock events (see perf_open_thread). */
+static void make_current(struct slot *s, pid_t tid, int64_t start_us,
+                         int64_t cpu_now)
 {
     s->tid = tid;
     s->start_us = start_us;
-    perf_open_thread(s);
+    perf_open_thread(s, cpu_now);
     my_slot = s;
     atomic_store(&s->state, SLOT_RUNNING);
 }
@@ -139,7 +142,7 @@ void threads_init(int64_t start_us, const uint64_t *base)
         m_copy(s->base, base, sizeof s->base);
         s->has_base = 1;
     }
-    make_current(s, st.pid, start_us); /* the main thread: tid is pid */
+    make_current(s, st.pid, start_us, -1); /* the main thread: tid is pid */
 }
 
 void threads_after_fork(int64_t start_us)
@@ -158,7 +161,7 @@ void threads_after_fork(int64_t start_us)
     my_slot = NULL;
     struct slot *s = slot_claim();
     if (s)
-        make_current(s, st.pid, start_us); /* the only thread: tid is pid */
+        make_current(s, st.pid, start_us, 0); /* the only thread: tid is pid */
 }
 
 void threads_rebase(int64_t now)
@@ -185,7 +188,7 @@ void threads_rebase(int64_t now)
 static void *thread_start(void *p)
 {
     struct slot *s = p;
-    make_current(s, k_gettid(), now_us());
+    make_current(s, k_gettid(), now_us(), 0);
     __cxa_thread_atexit_impl(thread_end, s, &hot); /* &hot: names our library */
     errno = 0;
     if (s->c11fn)

@@ -3,7 +3,7 @@
  * trees and pipelines, threads, exec chains, forks from threaded programs,
  * vfork/posix_spawn/system, and every way a process ends.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import {
   allProcs,
   BUILD,
@@ -201,8 +201,10 @@ Deno.test("exec chain: generations of one pid, each counted once", async (t) => 
   await t.step("three images", async () => {
     const dir = join(out, "chain");
     await Deno.mkdir(dir);
+    // A clock event (its start is handed over) and a counted one (its
+    // counter fd is).
     const r = await run([`${BUILD}/exec_chain`, "2", "150"], {
-      options: "PERF_COUNT_SW_CPU_CLOCK",
+      options: "PERF_COUNT_SW_CPU_CLOCK,PERF_COUNT_SW_PAGE_FAULTS",
       out: dir,
     });
     assertEquals(r.code, 7);
@@ -222,6 +224,9 @@ Deno.test("exec chain: generations of one pid, each counted once", async (t) => 
     assert(cpu[1] < 50_000 && cpu[2] < 50_000, `later ones: ${cpu}`);
     const clock = procs.map((p) => n(p.row.PERF_COUNT_SW_CPU_CLOCK));
     assert(clock[0] >= 140e6 && clock[1] < 50e6 && clock[2] < 50e6, `${clock}`);
+    for (const p of procs) {
+      assertMatch(p.row.PERF_COUNT_SW_PAGE_FAULTS, /^\d+$/);
+    }
     assertEquals(procs[1].row.start, procs[0].row.end);
     assertEquals(procs[2].row.start, procs[1].row.end);
   });

@@ -45,18 +45,33 @@ Deno.test("what the program sees of itself is unchanged: signals, errno, fds", a
     assertMatch(bare, /^errno after sigaction 1234 /m);
     assertMatch(bare, /^errno after pthread_create 4321$/m);
   });
-  await t.step("with an event: only the counter's fd, high up", async () => {
-    const r = await run(probe, { options: "PERF_COUNT_SW_CPU_CLOCK", out });
-    const fds = (text: string) =>
-      text.split("\n").filter((l) => l.startsWith("fds ")).join("\n");
-    const ours = fds(dec.decode(r.stdout)).replace(
-      / (\d+)=anon_inode:\[perf_event\]/g,
-      (m, fd) => Number(fd) >= 100 ? "" : m,
-    );
-    assertEquals(ours, fds(bare));
-    const rest = (text: string) =>
-      text.split("\n").filter((l) => !l.startsWith("fds ")).join("\n");
-    assertEquals(rest(dec.decode(r.stdout)), rest(bare));
+  const fds = (text: string) =>
+    text.split("\n").filter((l) => l.startsWith("fds ")).join("\n");
+  const rest = (text: string) =>
+    text.split("\n").filter((l) => !l.startsWith("fds ")).join("\n");
+  await t.step(
+    "with a counted event: only the counter's fd, high up",
+    async () => {
+      const r = await run(probe, {
+        options: "PERF_COUNT_SW_CPU_CLOCK,PERF_COUNT_SW_PAGE_FAULTS",
+        out,
+      });
+      const seen = fds(dec.decode(r.stdout));
+      const high = / (\d+)=anon_inode:\[perf_event\]/g;
+      const counters = [...seen.matchAll(high)].map((m) => Number(m[1]));
+      // One counter (page faults) at start and after the thread ended.
+      assertEquals(counters.length, 2, seen);
+      assert(counters.every((fd) => fd >= 100), seen);
+      assertEquals(seen.replace(high, ""), fds(bare));
+      assertEquals(rest(dec.decode(r.stdout)), rest(bare));
+    },
+  );
+  await t.step("with clock events only: no fd at all", async () => {
+    const r = await run(probe, {
+      options: "PERF_COUNT_SW_CPU_CLOCK,PERF_COUNT_SW_TASK_CLOCK",
+      out,
+    });
+    assertEquals(dec.decode(r.stdout), bare);
   });
   await t.step("signals the parent ignored stay ignored", async () => {
     const cmd = ["/bin/bash", "-c", `trap "" HUP INT PIPE; exec ${probe[0]}`];
@@ -89,16 +104,17 @@ Deno.test("a static program is not collected and gets no fd of ours", async () =
   const out = await scratch();
   const prog = `${BUILD}/static_fds`;
   const bare = await run([prog]);
-  const direct = await run([prog], {
-    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
-    out,
-  });
+  // A counted event (page faults), whose fd a collected image hands over
+  // across exec, and a clock event, whose start it hands over.
+  const options = "PERF_COUNT_SW_PAGE_FAULTS,PERF_COUNT_SW_CPU_CLOCK," +
+    "COLLATED_CSV";
+  const direct = await run([prog], { options, out });
   assertEquals(direct.stdout, bare.stdout);
   assertEquals(await names(out), []);
   // Started from a collected shell, whose counters could have been handed
   // over across exec: they must not be.
   const shell = await run(["/bin/bash", "-c", `${prog}; ${prog}`], {
-    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    options,
     out,
   });
   assertEquals(dec.decode(shell.stdout), dec.decode(bare.stdout).repeat(2));
@@ -111,8 +127,10 @@ Deno.test("a program started without LD_PRELOAD gets no fd of ours", async () =>
   const out = await scratch();
   const probe = `${BUILD}/probe`;
   const bare = dec.decode((await run([probe])).stdout);
+  const options = "PERF_COUNT_SW_PAGE_FAULTS,PERF_COUNT_SW_CPU_CLOCK," +
+    "COLLATED_CSV";
   const r = await run(["/bin/bash", "-c", `env -u LD_PRELOAD ${probe}`], {
-    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    options,
     out,
   });
   assertEquals(dec.decode(r.stdout), bare);
@@ -120,11 +138,11 @@ Deno.test("a program started without LD_PRELOAD gets no fd of ours", async () =>
   assertEquals(procs.map((p) => p.row.exename).sort(), ["/bin/bash", "env"]);
   // Nor a variable of ours in its environment.
   const e = await run(["/bin/bash", "-c", "env -u LD_PRELOAD /usr/bin/env"], {
-    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
+    options,
     out,
   });
   const vars = text.decode(e.stdout).split("\n");
-  assert(vars.includes("PAPIEX_OPTIONS=PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV"));
+  assert(vars.includes(`PAPIEX_OPTIONS=${options}`));
   assertEquals(vars.filter((v) => v.startsWith("EPMT_COLLECTOR")), []);
   await Deno.remove(out, { recursive: true });
 });
