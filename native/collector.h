@@ -257,15 +257,15 @@ void threads_rebase(int64_t now_us);
 int64_t thread_clock_ns(pid_t tid);
 
 /* Reads the calling thread's figures into s->m (getrusage(RUSAGE_THREAD) and
- * /proc/self/task/<tid>/{stat,io,schedstat}), its CPU clock into s->cpu_ns,
- * and sets s->end_us. If pscope
- * is not NULL, the process-wide metrics are stored there too. Async-signal-
- * safe. Returns 0, or -1 if /proc could not be read (rusage still filled). */
+ * /proc/self/task/<tid>/{stat,io,schedstat}) and its CPU clock into
+ * s->cpu_ns (the caller sets s->end_us). If pscope is not NULL, the
+ * process-wide metrics are stored there too. Async-signal-safe. Returns 0,
+ * or -1 if /proc could not be read (rusage still filled). */
 int measure_self(struct slot *s, uint64_t *pscope);
 
 /* Reads another thread's figures from /proc (stat, io, schedstat, status)
  * and its CPU clock; user/system time are the stat ticks scaled to the exact
- * schedstat run time. Sets s->end_us. Async-signal-safe. Returns -1 if the thread is gone. */
+ * schedstat run time. Async-signal-safe. Returns -1 if the thread is gone. */
 int measure_other(struct slot *s, uint64_t *pscope);
 
 /* ---- perf events (perf.c) ------------------------------------------------ */
@@ -352,14 +352,14 @@ void put_mem(struct buf *b, const char *s, size_t n);
 int output_per_process(struct buf *b, void (*make)(struct buf *, void *),
                        void *arg);
 
-/* Appends rows (b->p + rows_at .. b->len) to <host>-collated-papiex-<job>-0
- * .csv in one write; if the file does not exist, it is created complete
- * with the header (b->p .. rows_at) and linked into place. */
-int output_collated_csv(struct buf *b, size_t rows_at);
+/* Appends the rows in b to <host>-collated-papiex-<job>-0.csv in one write;
+ * if the file does not exist, it is created complete with the header
+ * (format_csv_header) and linked into place. */
+int output_collated_csv(const struct buf *rows);
 
 /* Appends one line to <host>-papiex.tsv, creating <host>-papiex-header.tsv
- * (complete, linked into place) first if needed. */
-int output_collated_tsv(struct buf *line, struct buf *header);
+ * (format_tsv_header; complete, linked into place) first if needed. */
+int output_collated_tsv(const struct buf *line);
 
 /* ---- exec (exec.c) -------------------------------------------------------- */
 
@@ -370,12 +370,12 @@ const char *our_path(void);
 /* Name of the variable one image hands to the next across exec. */
 #define HANDOFF_VAR "EPMT_COLLECTOR_EXEC"
 
-/* At start-up: if the previous image of this pid left a hand-over, takes the
- * generation, start time, counter baseline (into st.base for all metrics;
- * the caller gives the thread part to slot 0) and perf counters from it.
- * Not collecting, it only closes the counters. Always removes the variable
- * from the environment. Returns 1 if one was taken. */
-int exec_take_handoff(int collecting);
+/* At start-up: if the previous image of this pid (self) left a hand-over,
+ * takes the generation, start time, counter baseline (into st.base for all
+ * metrics; the caller gives the thread part to slot 0) and perf counters
+ * from it. Not collecting, it only closes the counters. Always removes the
+ * variable from the environment. Returns 1 if one was taken. */
+int exec_take_handoff(int collecting, pid_t self);
 
 /* ---- signals (signals.c) -------------------------------------------------- */
 

@@ -27,7 +27,6 @@ struct hot hot __attribute__((aligned(4096)));
 
 /* Formatting space for the usual record; bigger ones are mmap'd. */
 static char out_small[16 * 1024];
-static char hdr_small[2048];
 
 /* What pthread_atfork calls; ours is linked without the C start files,
  * which would bring its dso handle (and a page touched at exit). */
@@ -39,11 +38,14 @@ void *dlsym_next(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* A system call, not the vDSO: a process calls this two or three times, and
+ * the vDSO's first use faults its data page in, in the fork child and again
+ * in the image it execs (a fault costs five of these calls). */
 int64_t now_us(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+    long t[2];
+    sc6(SYS_clock_gettime, CLOCK_REALTIME, L(t), 0, 0, 0, 0);
+    return (int64_t)t[0] * 1000000 + t[1] / 1000;
 }
 
 int collector_active(void)
@@ -286,19 +288,22 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
     env_scan(envp);
     const char *opts = env_value(E_OPTIONS);
     if (!opts || !*opts || getauxval(AT_SECURE)) {
-        exec_take_handoff(0); /* only to remove it */
+        if (env_value(E_HANDOFF)) /* only to remove it */
+            exec_take_handoff(0, k_getpid());
         goto out;
     }
     const char *dbg = env_value(E_DEBUG);
     cfg.debug = dbg && *dbg;
     if (set_outdir(env_value(E_OUTPUT)) < 0) {
         debug_msg("output directory unusable:", env_value(E_OUTPUT), -1);
-        exec_take_handoff(0);
+        if (env_value(E_HANDOFF))
+            exec_take_handoff(0, k_getpid());
         goto out;
     }
     cfg.options = keep_str(opts, 4095);
     cfg.form = events_parse(opts);
-    int handed = exec_take_handoff(1);
+    st.pid = k_getpid();
+    int handed = exec_take_handoff(1, st.pid);
     set_jobid();
     cfg.tags = keep_str(env_value(E_TAGS), 4095);
     struct utsname u;
@@ -309,7 +314,6 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
     if (cfg.clk_tck <= 0)
         cfg.clk_tck = 100;
 
-    st.pid = k_getpid();
     st.ppid = k_getppid();
     if (!handed)
         st.start_us = now_us();
@@ -464,18 +468,16 @@ static int emit(void)
     }
     int r = -1;
     if (b.p) {
+        /* The collated forms' header is made only by the process that
+         * creates the file. */
         if (cfg.form == FORM_COLLATED_TSV) {
-            struct buf h = {hdr_small, 0, sizeof hdr_small, 0};
-            format_tsv_header(&h);
             format_tsv_line(&b, (struct slot *const *)rows, n, path, pgid,
                             sid);
-            r = b.overflow || h.overflow ? -1 : output_collated_tsv(&b, &h);
+            r = b.overflow ? -1 : output_collated_tsv(&b);
         } else if (cfg.form == FORM_COLLATED_CSV) {
-            format_csv_header(&b);
-            size_t rows_at = b.len;
             format_csv_rows(&b, (struct slot *const *)rows, n, path, pgid,
                             sid);
-            r = b.overflow ? -1 : output_collated_csv(&b, rows_at);
+            r = b.overflow ? -1 : output_collated_csv(&b);
         } else {
             struct csv_job j = {rows, n, path, pgid, sid};
             r = output_per_process(&b, make_csv, &j);

@@ -89,7 +89,22 @@ static const char *take_counters(const char *p, int collecting)
     return p;
 }
 
-int exec_take_handoff(int collecting)
+/* Removes the hand-over from the environment, in place (main's envp is the
+ * same array). libc's unsetenv would take its lock, and touch two pages to
+ * do so, in every process: at start-up the program has not run yet, so no
+ * thread of its can be changing the environment. */
+static void drop_handoff(void)
+{
+    static const char name[] = HANDOFF_VAR "=";
+    char **w = environ;
+    for (char **r = environ; r && *r; r++)
+        if (!s_starts(*r, name, sizeof name - 1))
+            *w++ = *r;
+    if (w)
+        *w = NULL;
+}
+
+int exec_take_handoff(int collecting, pid_t self)
 {
     const char *v = env_value(E_HANDOFF);
     if (!v)
@@ -97,7 +112,7 @@ int exec_take_handoff(int collecting)
     int64_t pid = -1, gen = -1, start = 0, base[M_COUNT];
     int nbase = 0;
     const char *p = parse_num(v, &pid);
-    int mine = p && pid == k_getpid();
+    int mine = p && pid == self;
     if (mine && *p == ':')
         p = parse_num(p + 1, &gen);
     if (p && *p == ':')
@@ -125,7 +140,7 @@ int exec_take_handoff(int collecting)
         if (*p == ':')
             take_counters(p + 1, 1);
     }
-    unsetenv(HANDOFF_VAR);
+    drop_handoff();
     return mine;
 }
 

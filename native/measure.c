@@ -217,7 +217,6 @@ int measure_self(struct slot *s, uint64_t *pscope)
         from_stat(f, m, pscope);
     read_io(tid, m);
     read_schedstat(tid, m);
-    s->end_us = now_us();
     return r;
 }
 
@@ -226,10 +225,8 @@ int measure_other(struct slot *s, uint64_t *pscope)
     uint64_t f[STAT_FIELDS];
     uint64_t *m = s->m;
     s->cpu_ns = thread_clock_ns(s->tid);
-    if (read_stat(s->tid, f) < 0) {
-        s->end_us = now_us();
+    if (read_stat(s->tid, f) < 0)
         return -1;
-    }
     from_stat(f, m, pscope);
     m[M_MINFLT] = f[10];
     m[M_MAJFLT] = f[12];
@@ -261,6 +258,5 @@ int measure_other(struct slot *s, uint64_t *pscope)
     struct rusage ru;
     if (k_getrusage(RUSAGE_SELF, &ru) == 0)
         m[M_RSSMAX] = (uint64_t)ru.ru_maxrss;
-    s->end_us = now_us();
     return 0;
 }

@@ -160,16 +160,29 @@ int output_per_process(struct buf *b, void (*make)(struct buf *, void *),
     return ok;
 }
 
-/* Creates `final` holding [p, p+n) if it does not exist yet. Returns 0 if
- * we made it, 1 if it already existed, -1 on error. */
-static int create_complete(const char *final, const char *p, size_t n)
+/* A header line, made by the process that creates a collated file: rarely,
+ * so its buffer is not on every process's path. Up to 16 event names of up
+ * to 63 bytes after the fixed columns fit. */
+static char header_space[2560];
+
+/* Creates `final` holding the header that `make` formats and then `rest`
+ * (may be NULL), if it does not exist yet. Returns 0 if we made it, 1 if it
+ * already existed, -1 on error. */
+static int create_complete(const char *final, void (*make)(struct buf *),
+                           const struct buf *rest)
 {
+    struct buf h = {header_space, 0, sizeof header_space, 0};
+    make(&h);
+    if (h.overflow)
+        return -1;
     char tmp[PATH_ROOM];
     int fd = open_unnamed(tmp, sizeof tmp);
     if (fd < 0)
         return -1;
     int r = -1;
-    if (write_all(fd, p, n) == 0) {
+    /* Two writes: nobody sees the file before it is linked. */
+    if (write_all(fd, h.p, h.len) == 0 &&
+        (!rest || write_all(fd, rest->p, rest->len) == 0)) {
         int l = link_final(fd, tmp, final);
         r = l == 0 ? 0 : l == -EEXIST ? 1 : -1;
     }
@@ -177,7 +190,7 @@ static int create_complete(const char *final, const char *p, size_t n)
     return r;
 }
 
-int output_collated_csv(struct buf *b, size_t rows_at)
+int output_collated_csv(const struct buf *b)
 {
     char final[PATH_ROOM];
     const char *parts[] = {cfg.host, "-collated-papiex-", cfg.jobid, "-0.csv",
@@ -187,7 +200,7 @@ int output_collated_csv(struct buf *b, size_t rows_at)
     for (int tries = 0; tries < 2; tries++) {
         int fd = k_open(final, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
         if (fd >= 0) {
-            int r = append_once(fd, b->p + rows_at, b->len - rows_at);
+            int r = append_once(fd, b->p, b->len);
             k_close(fd);
             return r;
         }
@@ -195,14 +208,14 @@ int output_collated_csv(struct buf *b, size_t rows_at)
             return -1;
         /* First process of the job on this host: header and rows together,
          * in place at once. If another process was quicker, append. */
-        int r = create_complete(final, b->p, b->len);
+        int r = create_complete(final, format_csv_header, b);
         if (r <= 0)
             return r;
     }
     return -1;
 }
 
-int output_collated_tsv(struct buf *line, struct buf *header)
+int output_collated_tsv(const struct buf *line)
 {
     char data[PATH_ROOM], head[PATH_ROOM];
     const char *dparts[] = {cfg.host, "-papiex.tsv", NULL};
@@ -215,7 +228,7 @@ int output_collated_tsv(struct buf *line, struct buf *header)
         if (fd != -ENOENT)
             return -1;
         /* The header file is in place before the data file exists. */
-        if (create_complete(head, header->p, header->len) < 0)
+        if (create_complete(head, format_tsv_header, NULL) < 0)
             return -1;
         fd = k_open(data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)

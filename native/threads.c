@@ -108,6 +108,7 @@ static void thread_end(void *p)
     int expect = SLOT_RUNNING;
     if (atomic_compare_exchange_strong(&s->state, &expect, SLOT_CAPTURING)) {
         measure_self(s, NULL);
+        s->end_us = now_us();
         perf_read(s, 1);
         atomic_store(&s->state, SLOT_DONE);
     }
