@@ -11,6 +11,7 @@
  *   output.c   putting the text into files (per process, collated)
  *   exec.c     the exec family: write before exec, hand over to the new image
  *   signals.c  record on death by signal; the program's view of sigaction
+ *   symbols.c  the next definition of a function we wrap (libc's own)
  *   sys.h      system calls made directly, and the few string helpers
  *
  * Rules every layer keeps:
@@ -219,9 +220,14 @@ int record_process(int why, int sig);
  * it is full. Start-up only. */
 char *keep(const char *s, size_t n);
 
-/* The next definition of `name` after ours (the real libc function), looked
- * up once per name by the caller and cached. Not for signal handlers. */
+/* The next definition of `name` after ours (the real libc function), as
+ * dlsym(RTLD_NEXT) finds it, without libdl (symbols.c); looked up once per
+ * name by the caller and cached. Not for signal handlers. */
 void *dlsym_next(const char *name);
+
+/* Nonzero if the loaded object dl_iterate_phdr describes is this library. */
+struct dl_phdr_info;
+int dl_is_us(const struct dl_phdr_info *info);
 
 /* Diagnostics for PAPIEX_DEBUG: "epmt-collector[pid]: what detail num".
  * Writes nothing unless cfg.debug. num < 0 is left out. Async-signal-safe. */

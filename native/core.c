@@ -4,7 +4,6 @@
  */
 #include "collector.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,11 +31,6 @@ static char out_small[16 * 1024];
  * which would bring its dso handle (and a page touched at exit). */
 extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
                              void *);
-
-void *dlsym_next(const char *name)
-{
-    return dlsym(RTLD_NEXT, name);
-}
 
 /* A system call, not the vDSO: a process calls this two or three times, and
  * the vDSO's first use faults its data page in, in the fork child and again

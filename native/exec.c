@@ -204,20 +204,15 @@ static const char *env_in(char *const envp[], const char *name, size_t n)
     return NULL;
 }
 
-/* dl_iterate_phdr callback: the loaded object holding our code. */
+/* dl_iterate_phdr callback: the name of the loaded object holding our
+ * code. */
 static int find_us(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    uintptr_t me = (uintptr_t)&find_us;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) {
-            *(const char **)arg = info->dlpi_name;
-            return 1;
-        }
-    }
-    return 0;
+    if (!dl_is_us(info))
+        return 0;
+    *(const char **)arg = info->dlpi_name;
+    return 1;
 }
 
 /* Our own file, as the loader was given it. Looked up before the first

@@ -1,6 +1,6 @@
 /* probe: prints what a program can see of its own process, so a test can
  * compare a run with the collector against one without: the disposition of
- * each signal, what signal()/sigaction() hand back, errno after calls that
+ * each signal, what signal()/sigset()/sigaction() hand back, errno after calls that
  * succeed, and its open file descriptors (before and after a thread). */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +47,13 @@ static void fds(const char *when)
 
 static void *nothing(void *a) { return a; }
 
+/* Deprecated, yet programs still call it, so the collector wraps it. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void (*old_sigset(int sig, void (*h)(int)))(int)
+{
+    return sigset(sig, h);
+}
+
 int main(void)
 {
     for (int sig = 1; sig < 32; sig++)
@@ -65,6 +72,12 @@ int main(void)
     printf("SIGINT %s\n", disp(SIGINT));
     signal(SIGINT, SIG_DFL);
     printf("SIGINT %s\n", disp(SIGINT));
+    printf("sigset() gave back %s\n",
+           old_sigset(SIGUSR2, h) == SIG_DFL ? "default" : "other");
+    printf("SIGUSR2 %s\n", disp(SIGUSR2));
+    printf("sigset() gave back %s\n",
+           old_sigset(SIGUSR2, SIG_DFL) == h ? "h" : "other");
+    printf("SIGUSR2 %s\n", disp(SIGUSR2));
     fds("start");
     pthread_t t;
     errno = 4321;

@@ -2,12 +2,17 @@
  * The collector for the bundle. native/ builds it against this machine's
  * glibc; glibc 2.34 moved the dl* and pthread functions from libdl and
  * libpthread into libc under new symbol versions, so a library built on a
- * newer system references e.g. dlsym@GLIBC_2.34 and does not load on older
- * ones (RHEL/Rocky 8 has 2.28): worse, every program it is preloaded into
- * then fails to start. The bundle's copy is therefore built with those
- * symbols bound to their original versions and with libdl.so.2 and
- * libpthread.so.0 as dependencies (real libraries before 2.34, empty stubs
- * since), in a scratch copy of native/ so the checkout's build is untouched.
+ * newer system that calls e.g. dlsym references dlsym@GLIBC_2.34 and does
+ * not load on older ones (RHEL/Rocky 8 has 2.28): worse, every program it
+ * is preloaded into then fails to start.
+ *
+ * native/ avoids those functions (it needs libc alone, glibc 2.18), so its
+ * build is shipped as it is and costs every process the same. Should it
+ * call one again, the bundle's copy is built with those symbols bound to
+ * their original versions and with the library that held them before 2.34
+ * (libdl.so.2, libpthread.so.0: an empty stub since, but one more library
+ * for every process to load) as a dependency, in a scratch copy of native/
+ * so the checkout's build is untouched.
  */
 import { join } from "node:path";
 
@@ -57,10 +62,21 @@ ${pins.join("\n")}
 `;
 }
 
-/** Appended to native/Makefile (make -f Makefile -f compat.mk). */
-const COMPAT_MK = `CFLAGS_LIB += -include glibc_compat.h
-LIBS += -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
+/**
+ * Appended to native/Makefile (make -f Makefile -f compat.mk): the forced
+ * header, and the pre-2.34 home of each pinned symbol as a dependency.
+ */
+export function compatMakefile(symbols: string[]): string {
+  const homes = [
+    ...new Set(
+      symbols.map((s) => s.startsWith("dl") ? "libdl.so.2" : "libpthread.so.0"),
+    ),
+  ].sort();
+  const libs = homes.map((h) => ` -l:${h}`).join("");
+  return `CFLAGS_LIB += -include glibc_compat.h
+LIBS += -Wl,--no-as-needed${libs} -Wl,--as-needed
 `;
+}
 
 /**
  * The functions `lib` imports at GLIBC_2.34 that have an older version to
@@ -102,7 +118,7 @@ export async function buildCompatCollector(
     join(dir, "glibc_compat.h"),
     compatHeader(symbols),
   );
-  await Deno.writeTextFile(join(dir, "compat.mk"), COMPAT_MK);
+  await Deno.writeTextFile(join(dir, "compat.mk"), compatMakefile(symbols));
   const r = await new Deno.Command("make", {
     args: ["-s", "-C", dir, "-f", "Makefile", "-f", "compat.mk", "libepmt.so"],
     stdout: "piped",
