@@ -37,8 +37,8 @@ extern char **environ;
 
 /* HANDOFF_VAR=pid:generation:start_us:[base0,...]:[fd.id.base,...] where
  * the last part has one fd.id.base (a counter), cBASE (a clock event) or -
- * per event. */
-#define HANDOFF_MAX (96 + M_COUNT * 21 + MAX_EVENTS * 64)
+ * per event; at most this long with n events. */
+#define HANDOFF_MAX(n) (96 + M_COUNT * 21 + (n) * 64)
 
 static const char *parse_num(const char *p, int64_t *out)
 {
@@ -216,7 +216,7 @@ static int find_us(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /* Our own file, as the loader was given it. Looked up before the first
- * fork (before_fork), so that fork children inherit it. */
+ * fork (fork_prepare), so that fork children inherit it. */
 const char *our_path(void)
 {
     const char *name = NULL;
@@ -353,7 +353,7 @@ static struct exec_state before_exec(char *handoff, const char *file,
 {
     struct exec_state x = {0, 0};
     handoff[0] = 0;
-    char found[PATH_MAX];
+    char found[search ? PATH_MAX : 1];
     const char *path = !file ? NULL
                        : search ? resolve(file, found, sizeof found)
                                 : file;
@@ -387,7 +387,7 @@ static struct exec_state before_exec(char *handoff, const char *file,
     int next = next_image(path, search, envp);
     if (next == 0)
         return x;
-    struct buf b = {handoff, 0, HANDOFF_MAX - 1, 0};
+    struct buf b = {handoff, 0, HANDOFF_MAX(cfg.nevents) - 1, 0};
     put_str(&b, HANDOFF_VAR "=");
     put_i64(&b, st.pid);
     put_str(&b, ":");
@@ -430,19 +430,16 @@ static void after_failed_exec(struct exec_state x)
     atomic_store(&st.written, 0);
 }
 
-/* envp plus the hand-over (replacing any old one), in `space` if it has
- * room for `cap` pointers, else in mmap'd memory (*mapped bytes) that the
- * caller unmaps if exec returns; NULL if there is nothing to add. */
-#define ENV_ON_STACK 512
-static char **with_handoff(char *const envp[], char *handoff, char **space,
-                           size_t cap, size_t *mapped)
+/* envp (n entries) plus the hand-over (replacing any old one), in `space`
+ * if it has room for `cap` pointers, else in mmap'd memory (*mapped bytes)
+ * that the caller unmaps if exec returns; NULL if there is nothing to add. */
+#define ENV_ON_STACK 1024
+static char **with_handoff(char *const envp[], size_t n, char *handoff,
+                           char **space, size_t cap, size_t *mapped)
 {
     *mapped = 0;
     if (!handoff[0])
         return NULL;
-    size_t n = 0;
-    while (envp && envp[n])
-        n++;
     char **env = space;
     if (n + 2 > cap) {
         *mapped = (n + 2) * sizeof(char *);
@@ -518,32 +515,41 @@ static int search_exec(const char *file, char *const argv[],
 
 enum how { BY_PATH, BY_SEARCH, BY_AT };
 
-/* One path for all: the kernel call (or glibc's PATH search) with the
- * hand-over added, then the bookkeeping if it returns. */
+/* The kernel call, or glibc's PATH search; sets errno (exec only returns
+ * on failure). */
+static int do_exec(enum how how, int dirfd, const char *file,
+                   char *const argv[], char *const envp[], int flags)
+{
+    if (how == BY_SEARCH)
+        return search_exec(file, argv, envp);
+    long k = how == BY_AT ? k_execveat(dirfd, file, argv, envp, flags)
+                          : k_execve(file, argv, envp);
+    errno = (int)-k;
+    return -1;
+}
+
+/* One path for all: the exec with the hand-over added, then the
+ * bookkeeping if it returns. Usually in a fork child, where every stack
+ * page written is a copy-on-write fault (2 us): the buffers are sized to
+ * this call (the hand-over to its events, the environment to its length),
+ * not to the worst case. */
 static int run_exec(enum how how, int dirfd, const char *file,
                     char *const argv[], char *const envp[], int flags)
 {
-    char handoff[HANDOFF_MAX];
-    char *space[ENV_ON_STACK];
-    size_t mapped = 0;
-    char **env = NULL;
-    struct exec_state x = {0, 0};
-    if (collector_active()) {
-        x = how == BY_AT ? before_exec(handoff, NULL, 0, 0, envp)
-                         : before_exec(handoff, file, how == BY_SEARCH,
-                                       how == BY_PATH, envp);
-        env = with_handoff(envp, handoff, space, ENV_ON_STACK, &mapped);
-    }
-    char *const *use = env ? env : envp;
-    int r;
-    if (how == BY_SEARCH)
-        r = search_exec(file, argv, use); /* sets errno itself */
-    else {
-        long k = how == BY_AT ? k_execveat(dirfd, file, argv, use, flags)
-                              : k_execve(file, argv, use);
-        errno = (int)-k; /* exec only returns on failure */
-        r = -1;
-    }
+    if (!collector_active())
+        return do_exec(how, dirfd, file, argv, envp, flags);
+    size_t n = 0, mapped = 0;
+    while (envp && envp[n])
+        n++;
+    char handoff[HANDOFF_MAX(cfg.nevents)];
+    char *space[n + 2 <= ENV_ON_STACK ? n + 2 : 1];
+    struct exec_state x =
+        how == BY_AT ? before_exec(handoff, NULL, 0, 0, envp)
+                     : before_exec(handoff, file, how == BY_SEARCH,
+                                   how == BY_PATH, envp);
+    char **env = with_handoff(envp, n, handoff, space,
+                              sizeof space / sizeof space[0], &mapped);
+    int r = do_exec(how, dirfd, file, argv, env ? env : envp, flags);
     int e = errno;
     if (mapped)
         k_munmap(env, mapped);
