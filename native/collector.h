@@ -10,6 +10,7 @@
  *   format.c   CSV and TSV text (escaping, numbers, header, rows)
  *   output.c   putting the text into files (per process, collated)
  *   exec.c     the exec family: write before exec, hand over to the new image
+ *   fork.c     the fork handler, registered on first need
  *   signals.c  record on death by signal; the program's view of sigaction
  *   symbols.c  the next definition of a function we wrap (libc's own)
  *   sys.h      system calls made directly, and the few string helpers
@@ -110,6 +111,15 @@ struct config {
     int fd_cap;                   /* and at most this many at once */
 };
 
+/* ---- fork (core.c, fork.c) ---------------------------------------------- */
+
+/* The fork handler: in the parent before a fork, and in the child (a new
+ * process: new pid, start time, generation 0, only the forking thread,
+ * fresh counters). fork.c registers them when the process first needs
+ * them. */
+void fork_prepare(void);
+void fork_child(void);
+
 /* ---- threads (threads.c) ----------------------------------------------- */
 
 enum slot_state {
@@ -186,6 +196,8 @@ struct hot {
     struct { int flags; uint64_t mask; } sigview[NMANAGED]; /* signals.c */
     void *real_signal, *real_sigset;           /* libc's own functions */
     void *real_create, *real_thrd_create;
+    void *real_register, *real_fork, *real_daemon, *real_forkpty;
+    _Atomic int atfork; /* our fork handler registered? (fork.c) */
     int empty_path_link; /* linkat(AT_EMPTY_PATH) allowed? (output.c) */
     struct { int fd; uint64_t id; int64_t base; } adopt[MAX_EVENTS];
     unsigned adopt_mask; /* counters handed over by the last image (perf.c) */

@@ -27,10 +27,6 @@ struct hot hot __attribute__((aligned(4096)));
 /* Formatting space for the usual record; bigger ones are mmap'd. */
 static char out_small[16 * 1024];
 
-/* What pthread_atfork calls; ours is linked without the C start files,
- * which would bring its dso handle (and a page touched at exit). */
-extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
-                             void *);
 
 /* A system call, not the vDSO: a process calls this two or three times, and
  * the vDSO's first use faults its data page in, in the fork child and again
@@ -269,8 +265,6 @@ static void set_args(int argc, char **argv)
     cfg.args_len = n;
 }
 
-static void before_fork(void);
-static void after_fork_child(void);
 static void on_process_exit(int status, void *arg);
 
 /* glibc passes argc, argv and envp to the constructors of shared objects. */
@@ -313,7 +307,6 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
         st.start_us = now_us();
     perf_init();
     threads_init(st.start_us, st.has_base ? st.base : NULL);
-    __register_atfork(before_fork, NULL, after_fork_child, NULL);
     /* Registered before main's atexit handlers and before the dynamic
      * linker's destructor list, so it runs last, with the exit status. */
     on_exit(on_process_exit, NULL);
@@ -326,7 +319,7 @@ out:
 
 /* In the parent, before a fork: what its children will need from us and
  * cannot keep for their siblings. */
-static void before_fork(void)
+void fork_prepare(void)
 {
     if (!hot.our_path && atomic_load(&collector_on))
         our_path();
@@ -334,7 +327,7 @@ static void before_fork(void)
 
 /* A fork child is a new process: new pid, start time, generation 0, its
  * parent's pid as ppid, only the forking thread, fresh counters. */
-static void after_fork_child(void)
+void fork_child(void)
 {
     if (!atomic_load_explicit(&collector_on, memory_order_acquire))
         return;

@@ -345,3 +345,38 @@ Deno.test("vfork, posix_spawn and system(): children recorded, statuses unchange
   for (const k of kids) assertEquals(k.row.ppid, parent.row.pid);
   await Deno.remove(out, { recursive: true });
 });
+
+Deno.test("fork handlers, forkpty and daemon(): children recorded, and the program's own child handler sees its child collected", async (t) => {
+  const out = await scratch();
+  const prog = `${BUILD}/forkers`;
+  for (const [mode, kid] of [["handler", "0 10"], ["forkpty", "6 0"]]) {
+    await t.step(mode, async () => {
+      const dir = join(out, mode);
+      await Deno.mkdir(dir);
+      const r = await run([prog, mode], { options: CSV, out: dir });
+      assertEquals(r.code, 0, "the child ended as it would without us");
+      const procs = await allProcs(dir);
+      assertEquals(procs.length, 2);
+      const parent = procs.find((p) => p.row.ppid === String(Deno.pid))!;
+      const child = procs.find((p) => p !== parent)!;
+      assertEquals(child.row.ppid, parent.row.pid);
+      // handler: the program's child handler set SIGUSR1 back to its
+      // default; ours had run first, so the child's death is recorded.
+      assertEquals(`${child.row.exitcode} ${child.row.exitsignal}`, kid);
+    });
+  }
+  await t.step("daemon", async () => {
+    const dir = join(out, "daemon");
+    await Deno.mkdir(dir);
+    const r = await run([prog, "daemon"], { options: CSV, out: dir });
+    assertEquals(r.code, 0);
+    // The daemon outlives its parent: wait for its record.
+    let procs = await allProcs(dir);
+    for (let i = 0; i < 300 && procs.length === 0; i++) {
+      await new Promise((ok) => setTimeout(ok, 10));
+      procs = await allProcs(dir);
+    }
+    assertEquals(procs.map((p) => p.row.exitcode), ["5"]);
+  });
+  await Deno.remove(out, { recursive: true });
+});
