@@ -414,6 +414,16 @@ static void make_csv(struct buf *b, void *arg)
                     j->sid);
 }
 
+/* The collated form's rows (CSV) or line (TSV) of the record. */
+static void format_collated(struct buf *b, struct slot **rows, unsigned n,
+                            const char *path, pid_t pgid, pid_t sid)
+{
+    if (cfg.form == FORM_COLLATED_TSV)
+        format_tsv_line(b, (struct slot *const *)rows, n, path, pgid, sid);
+    else
+        format_csv_rows(b, (struct slot *const *)rows, n, path, pgid, sid);
+}
+
 /* The program's file, resolved, into buf (not terminated): its length. */
 static long exe_path(char *buf, size_t cap)
 {
@@ -447,29 +457,35 @@ static int emit(void)
     path[pl > 0 ? pl : 0] = 0;
     pid_t pgid = k_getpgid(), sid = k_getsid();
 
-    size_t need = format_bound(n);
-    struct buf b = {out_small, 0, sizeof out_small, 0};
-    if (need > sizeof out_small) {
-        b.p = k_mmap(need);
-        b.cap = need;
+    /* A collated form's rows are formatted first where start-up left off
+     * in the arena: that page is already ours, where out_small would be
+     * one more page to fault in. Only a record too big for it is formatted
+     * again, there or in mmap'd memory. (Its header is made only by the
+     * process that creates the file.) */
+    int collated = cfg.form != FORM_PER_PROCESS;
+    char *arena_free = hot.arena + hot.arena_used;
+    struct buf b = {arena_free, 0, sizeof hot.arena - hot.arena_used, 0};
+    if (collated)
+        format_collated(&b, rows, n, path, pgid, sid);
+    if (!collated || b.overflow) {
+        size_t need = format_bound(n);
+        b = (struct buf){out_small, 0, sizeof out_small, 0};
+        if (need > sizeof out_small) {
+            b.p = k_mmap(need);
+            b.cap = need;
+        }
+        if (b.p && collated)
+            format_collated(&b, rows, n, path, pgid, sid);
     }
     int r = -1;
     if (b.p) {
-        /* The collated forms' header is made only by the process that
-         * creates the file. */
-        if (cfg.form == FORM_COLLATED_TSV) {
-            format_tsv_line(&b, (struct slot *const *)rows, n, path, pgid,
-                            sid);
-            r = b.overflow ? -1 : output_collated_tsv(&b);
-        } else if (cfg.form == FORM_COLLATED_CSV) {
-            format_csv_rows(&b, (struct slot *const *)rows, n, path, pgid,
-                            sid);
-            r = b.overflow ? -1 : output_collated_csv(&b);
-        } else {
+        if (!collated) {
             struct csv_job j = {rows, n, path, pgid, sid};
             r = output_per_process(&b, make_csv, &j);
-        }
-        if (b.p != out_small)
+        } else if (!b.overflow)
+            r = cfg.form == FORM_COLLATED_TSV ? output_collated_tsv(&b)
+                                              : output_collated_csv(&b);
+        if (b.p != out_small && b.p != arena_free)
             k_munmap(b.p, b.cap);
     }
     if (rows != rows_small)
