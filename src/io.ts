@@ -9,6 +9,15 @@ import { UserError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 
+/** True when `path` is a regular file (following symlinks). */
+export function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** Anything bytes can be written to synchronously (a file, stdout). */
 export interface SyncWriter {
   writeSync(p: Uint8Array): number;

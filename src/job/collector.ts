@@ -10,19 +10,12 @@ import {
   findCollector,
 } from "../cli/collector_version.ts";
 import { programDir } from "../program_dir.ts";
+import { isFile } from "../io.ts";
 
 /** A collector found on disk: what to put in LD_PRELOAD, in order. */
 export interface Collector {
   kind: "epmt" | "papiex";
   preload: string[];
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** The directory the collector is looked for under (absolute). */

@@ -3,6 +3,7 @@
  * path of the submitted script (a batch job runs a spooled copy named
  * slurm_script) and, in a Prolog or Epilog, the job name.
  */
+import { isFile } from "../io.ts";
 
 /** The fields of `scontrol show job` that epmt uses. */
 export interface SlurmJobRecord {
@@ -71,14 +72,6 @@ export function parseSlurmJobRecord(
     record.script = isFile(command) ? command : command.split(" ")[0];
   }
   return record;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**

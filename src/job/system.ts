@@ -4,6 +4,7 @@
  * with --allow-all, which epmt does not ask for; without it, /proc files
  * are read through a `cat` child (about 1 ms each).
  */
+import { isFile } from "../io.ts";
 
 const decoder = new TextDecoder();
 
@@ -99,14 +100,6 @@ export function processScript(pid: number): string | undefined {
     return isFile(here) ? here : arg;
   }
   return undefined;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 interface PasswdEntry {

@@ -13,6 +13,7 @@ import {
   type KeySpec,
   type Settings,
 } from "./schema.ts";
+import { isFile } from "../io.ts";
 
 export type { DbParams, Provider, Settings } from "./schema.ts";
 export { KEYS } from "./schema.ts";
@@ -53,7 +54,7 @@ export function loadSettings(env: Record<string, string>): LoadedSettings {
 
 function findSettingsFile(env: Record<string, string>): string | undefined {
   if (env.EPMT_SETTINGS) {
-    if (!exists(env.EPMT_SETTINGS)) {
+    if (!isFile(env.EPMT_SETTINGS)) {
       throw new UserError(
         `settings file ${env.EPMT_SETTINGS} (from EPMT_SETTINGS) does not exist`,
       );
@@ -62,7 +63,7 @@ function findSettingsFile(env: Record<string, string>): string | undefined {
   }
   const candidates = [join(programDir(), "settings.json")];
   if (env.HOME) candidates.push(join(env.HOME, ".config/epmt/settings.json"));
-  return candidates.find(exists);
+  return candidates.find(isFile);
 }
 
 function applyFile(settings: Settings, file: string): void {
@@ -140,14 +141,6 @@ function expandHome(path: string, env: Record<string, string>): string {
     return (env.HOME ?? "") + path.slice(1);
   }
   return path;
-}
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
