@@ -16,6 +16,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runBuild } from "../tests/helpers.ts";
 
 const BUDGET_MS = 100;
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -164,25 +165,10 @@ function median(xs: number[]): number {
 
 /** Runs the real build (bundle only) into `out`; returns the folder. */
 async function buildBundle(out: string): Promise<string> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      join(ROOT, "scripts", "build.ts"),
-      "--out",
-      out,
-      "--no-compile",
-      "--no-tar",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(r.stdout);
-  if (!r.success) {
-    console.error(text + new TextDecoder().decode(r.stderr));
+  const r = await runBuild(["--out", out, "--no-compile", "--no-tar"]);
+  const text = r.stdout;
+  if (r.code !== 0) {
+    console.error(text + r.stderr);
     Deno.exit(1);
   }
   const folder = /^build: bundle (.+)\/ /m.exec(text)?.[1];

@@ -4,7 +4,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "./assert.ts";
-import { FIXTURES } from "./helpers.ts";
+import { exists, FIXTURES } from "./helpers.ts";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { UserError } from "../src/errors.ts";
@@ -51,15 +51,6 @@ function tar(
 
 async function scratch(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "epmt-archive-test-" });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("createArchive() output reads back identically", async () => {

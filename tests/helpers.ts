@@ -90,3 +90,36 @@ export async function sandbox(): Promise<
   };
   return { dir, env };
 }
+
+/** True when `path` exists, whatever it is (a dangling symlink too). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the collector, native/libepmt.so (quick when it is up to date);
+ * throws with make's messages when that fails.
+ */
+export async function makeCollector(): Promise<void> {
+  const make = await runCmd("make", ["-s", "-C", join(ROOT, "native")]);
+  if (make.code !== 0) throw new Error(`make -C native: ${make.stderr}`);
+}
+
+/**
+ * Runs the real build, scripts/build.ts, as `deno task build` does (the
+ * same permissions, read from deno.json), with `args`.
+ */
+export async function runBuild(
+  args: string[],
+  opts: RunOptions = {},
+): Promise<Result> {
+  const deno = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  const [_deno, ...task] = (deno.tasks.build as string).split(/\s+/);
+  const argv = task.map((a) => a.endsWith(".ts") ? join(ROOT, a) : a);
+  return await runCmd(Deno.execPath(), [...argv, ...args], opts);
+}

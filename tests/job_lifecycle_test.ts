@@ -13,7 +13,7 @@ import {
   metadataOf,
   slurm,
 } from "./job_helpers.ts";
-import { ROOT } from "./helpers.ts";
+import { makeCollector, ROOT } from "./helpers.ts";
 
 Deno.test("SLURM job: start, run, stop record the job", async () => {
   const box = await jobBox();
@@ -447,12 +447,7 @@ Deno.test({
     }
   })(),
   fn: async () => {
-    const make = await new Deno.Command("make", {
-      args: ["-s", "-C", join(ROOT, "native")],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(make.success, new TextDecoder().decode(make.stderr));
+    await makeCollector();
     const box = await jobBox();
     const r = await box.epmt(
       ["-a", "run", "sh", "-c", "ls / >/dev/null; exit 4"],

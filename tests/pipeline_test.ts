@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { ROOT } from "./helpers.ts";
+import { makeCollector, ROOT } from "./helpers.ts";
 import { jobBox, listDir, logLines, slurm } from "./job_helpers.ts";
 
 const THREADS = join(ROOT, "native", "build", "threads");
@@ -28,12 +28,7 @@ function json<T>(v: string | T): T {
 }
 
 Deno.test("collector output in every form submits and exports whole", async (t) => {
-  const make = await new Deno.Command("make", {
-    args: ["-s", "-C", join(ROOT, "native")],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(make.success, new TextDecoder().decode(make.stderr));
+  await makeCollector();
   const box = await jobBox();
   const forms: [string, string, RegExp][] = [
     ["per-process CSV", EVENTS, /^vm|-papiex-\d+-\d+\.csv$/],

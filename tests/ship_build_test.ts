@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { ROOT, runCmd } from "./helpers.ts";
+import { runBuild, runCmd } from "./helpers.ts";
 import { join } from "node:path";
 
 Deno.test("build: a compiled file that is not epmt is refused and removed; --db-host narrows the network", async () => {
@@ -7,19 +7,10 @@ Deno.test("build: a compiled file that is not epmt is refused and removed; --db-
   // a plain deno that ignores the program: the build must notice.
   const out = await Deno.makeTempDir({ prefix: "epmt-build-test-" });
   try {
-    const r = await runCmd(Deno.execPath(), [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      join(ROOT, "scripts", "build.ts"),
-      "--out",
-      out,
-      "--no-tar",
-      "--db-host",
-      "127.0.0.1:5432",
-    ], { env: { DENORT_BIN: Deno.execPath() } });
+    const r = await runBuild(
+      ["--out", out, "--no-tar", "--db-host", "127.0.0.1:5432"],
+      { env: { DENORT_BIN: Deno.execPath() } },
+    );
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(
       r.stdout,

@@ -11,7 +11,7 @@ import {
   assertMatch,
   assertStringIncludes,
 } from "./assert.ts";
-import { ROOT, runCmd } from "./helpers.ts";
+import { exists, runBuild, runCmd } from "./helpers.ts";
 import { VERSION } from "../src/version.ts";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -25,16 +25,7 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
   await t.step(
     "deno task build: compile attempt, bundle, archive",
     async () => {
-      const r = await runCmd(Deno.execPath(), [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run",
-        join(ROOT, "scripts", "build.ts"),
-        "--out",
-        dist,
-      ]);
+      const r = await runBuild(["--out", dist]);
       assertEquals(r.code, 0, r.stdout + r.stderr);
       const compileLines = r.stdout.split("\n").filter((l) =>
         /compile|binary/.test(l)
@@ -249,12 +240,3 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
 
   await Deno.remove(tmp, { recursive: true });
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { epmt, sandbox } from "./helpers.ts";
+import { epmt, exists, sandbox } from "./helpers.ts";
 import { createTestDb } from "./pg.ts";
 import { join } from "node:path";
 
@@ -192,12 +192,3 @@ Deno.test("check: a working installation passes every check, exit 0", async (t) 
 
   await Deno.remove(box.dir, { recursive: true });
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,7 +4,7 @@
  * SQLite and PostgreSQL.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { epmt, sandbox } from "./helpers.ts";
+import { epmt, exists, sandbox } from "./helpers.ts";
 import { createTestDb } from "./pg.ts";
 import { jobFromFixture, metadata, PAPIEX, tarGz } from "./submit_jobs.ts";
 import { openStore } from "../src/db/mod.ts";
@@ -146,15 +146,6 @@ Deno.test("submit -n reads and checks everything and writes nothing", async (t) 
     assertMatch(r.stderr, /vm-papiex-5670-0\.csv:1: the header lacks columns/);
   });
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Tables in the public schema of a PostgreSQL database (without epmt). */
 async function adminTables(dbname: string): Promise<number> {
