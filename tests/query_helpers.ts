@@ -5,43 +5,34 @@
  */
 import { join } from "node:path";
 import { assertEquals } from "./assert.ts";
-import { epmt, FIXTURES, type Result, sandbox } from "./helpers.ts";
+import { epmt, type Result, sandbox } from "./helpers.ts";
 import { createTestDb } from "./pg.ts";
+import {
+  metadata as submitMetadata,
+  PAPIEX,
+  writeFixtureJob,
+} from "./submit_jobs.ts";
 import { encodeMetadata, type JobMetadata } from "../src/job/metadata.ts";
 
-export const PAPIEX = join(FIXTURES, "papiex");
+export { PAPIEX };
 
-/** A complete job_metadata record (our JSON form) for `jobid`. */
+/**
+ * A complete job_metadata record (our JSON form) for `jobid`: the submit
+ * tests' record, in UTC and without job tags.
+ */
 export function metadata(
   jobid: string,
   extra: Partial<JobMetadata> = {},
 ): JobMetadata {
-  return {
-    format_version: 1,
-    exp_component: "atmos",
-    exp_jobname: "CM4_piControl_C_atmos_00050101",
-    exp_name: "CM4_piControl_C",
-    exp_oname: "00050101",
+  return submitMetadata(jobid, {
     job_pl_env: { HOME: "/home/alice" },
     job_pl_env_len: 1,
-    job_pl_from_batch: ["SLURM_JOB_ID"],
-    job_pl_groupnames: ["users"],
-    job_pl_hostname: "vm",
-    job_pl_id: jobid,
-    job_pl_jobname: "CM4_piControl_C_atmos_00050101",
-    job_pl_scriptname: "job.sh",
     job_pl_start: "2026-11-25T10:00:00.000000+00:00",
     job_pl_submit: "2026-11-25T09:59:00.000000+00:00",
-    job_pl_username: "alice",
     job_tags: {},
-    job_el_env_changes: {},
-    job_el_env_changes_len: 0,
-    job_el_from_batch: ["SLURM_JOB_ID"],
-    job_el_status: 0,
     job_el_stop: "2026-11-25T10:05:00.000000+00:00",
-    job_runs: [],
     ...extra,
-  };
+  });
 }
 
 /**
@@ -54,16 +45,7 @@ export async function fixtureJob(
   fixture: string,
   extra: Partial<JobMetadata> = {},
 ): Promise<string> {
-  const dir = join(parent, jobid);
-  await Deno.mkdir(dir, { recursive: true });
-  for (const e of Deno.readDirSync(join(PAPIEX, fixture))) {
-    await Deno.copyFile(join(PAPIEX, fixture, e.name), join(dir, e.name));
-  }
-  await Deno.writeTextFile(
-    join(dir, "job_metadata"),
-    encodeMetadata(metadata(jobid, extra)),
-  );
-  return dir;
+  return await writeFixtureJob(parent, fixture, metadata(jobid, extra));
 }
 
 /** A process of a generated job. */

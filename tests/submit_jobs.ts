@@ -52,15 +52,24 @@ export async function jobFromFixture(
   fixture: string,
   extra: Partial<JobMetadata> = {},
 ): Promise<string> {
-  const dir = join(parent, jobid);
+  return await writeFixtureJob(parent, fixture, metadata(jobid, extra));
+}
+
+/**
+ * Makes `<parent>/<job_pl_id>/` holding `record` as job_metadata and copies
+ * of the files of fixture folder `fixture`; returns it.
+ */
+export async function writeFixtureJob(
+  parent: string,
+  fixture: string,
+  record: JobMetadata,
+): Promise<string> {
+  const dir = join(parent, record.job_pl_id);
   await Deno.mkdir(dir, { recursive: true });
   for (const e of Deno.readDirSync(join(PAPIEX, fixture))) {
     await Deno.copyFile(join(PAPIEX, fixture, e.name), join(dir, e.name));
   }
-  await Deno.writeTextFile(
-    join(dir, "job_metadata"),
-    encodeMetadata(metadata(jobid, extra)),
-  );
+  await Deno.writeTextFile(join(dir, "job_metadata"), encodeMetadata(record));
   return dir;
 }
 
