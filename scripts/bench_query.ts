@@ -16,7 +16,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import postgres from "postgres";
+import { createTestDb, type TestDb } from "../tests/pg.ts";
 import { encodeMetadata, type JobMetadata } from "../src/job/metadata.ts";
 import { openStore, type SqlValue } from "../src/db/mod.ts";
 import { loadSettings } from "../src/settings/mod.ts";
@@ -509,19 +509,7 @@ async function measure(
 // ---------------------------------------------------------------- main
 
 const dir = await Deno.makeTempDir({ prefix: "epmt-bench-query-" });
-const pgName = `epmt_bench_${Deno.pid}_${
-  crypto.randomUUID().slice(0, 8).replace(/-/g, "")
-}`;
-const admin = () =>
-  postgres({
-    host: "127.0.0.1",
-    port: 5432,
-    username: "postgres",
-    database: "postgres",
-    max: 1,
-    onnotice: () => {},
-  });
-let pgCreated = false;
+let pg: TestDb | undefined;
 let ok = true;
 try {
   let t = performance.now();
@@ -541,19 +529,8 @@ try {
     TZ: "UTC",
   };
   const sqliteEnv = { ...base, EPMT_DB_FILENAME: join(dir, "epmt.db") };
-  const pgEnv = {
-    ...base,
-    EPMT_DB_PROVIDER: "postgres",
-    EPMT_DB_HOST: "127.0.0.1",
-    EPMT_DB_PORT: "5432",
-    EPMT_DB_USER: "postgres",
-    EPMT_DB_PASSWORD: "",
-    EPMT_DB_DBNAME: pgName,
-  };
-  const sql = admin();
-  await sql.unsafe(`CREATE DATABASE ${pgName}`);
-  await sql.end();
-  pgCreated = true;
+  pg = await createTestDb("epmt_bench");
+  const pgEnv = { ...base, ...pg.env };
   for (
     const [label, env] of [["SQLite", sqliteEnv], [
       "PostgreSQL",
@@ -574,11 +551,7 @@ try {
     ok = await measure(label, env, dir) && ok;
   }
 } finally {
-  if (pgCreated) {
-    const sql = admin();
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
-    await sql.end();
-  }
+  await pg?.drop();
   if (opt.keep) console.log(`kept ${dir}`);
   else await Deno.remove(dir, { recursive: true });
 }

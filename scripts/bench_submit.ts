@@ -16,15 +16,12 @@
  * the peak memory (RSS) column.
  */
 import { join } from "node:path";
-import postgres from "postgres";
 import { extractArchive } from "../src/archive/mod.ts";
 import { encodeMetadata } from "../src/job/metadata.ts";
 import { splitCsvLine } from "../src/ingest/papiex_csv.ts";
+import { createTestDb, PG_HOST, PG_PORT, PG_USER } from "../tests/pg.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const PG_HOST = Deno.env.get("EPMT_TEST_PG_HOST") ?? "127.0.0.1";
-const PG_PORT = Number(Deno.env.get("EPMT_TEST_PG_PORT") ?? 5432);
-const PG_USER = Deno.env.get("EPMT_TEST_PG_USER") ?? "postgres";
 
 interface Options {
   procs: number;
@@ -317,27 +314,13 @@ async function timed(
   return { seconds, rssKiB: rss };
 }
 
-function admin(): postgres.Sql {
-  return postgres({
-    host: PG_HOST,
-    port: PG_PORT,
-    username: PG_USER,
-    database: "postgres",
-    max: 1,
-    onnotice: () => {},
-    fetch_types: false,
-  });
-}
-
+/** Runs `fn` with a fresh scratch database on the test server. */
 async function withPgDb<T>(fn: (name: string) => Promise<T>): Promise<T> {
-  const name = `epmt_bench_${Deno.pid}_${crypto.randomUUID().slice(0, 8)}`;
-  const sql = admin();
-  await sql.unsafe(`CREATE DATABASE ${name}`);
+  const db = await createTestDb("epmt_bench");
   try {
-    return await fn(name);
+    return await fn(db.name);
   } finally {
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await sql.end();
+    await db.drop();
   }
 }
 

@@ -28,9 +28,12 @@ function admin(): postgres.Sql {
   });
 }
 
-/** Creates `epmt_test_<pid>_<random>`; call drop() when done. */
-export async function createTestDb(): Promise<TestDb> {
-  const name = `epmt_test_${Deno.pid}_${
+/**
+ * Creates `<prefix>_<pid>_<random>` (prefix `epmt_test`, or `epmt_bench`
+ * for the benchmarks); call drop() when done.
+ */
+export async function createTestDb(prefix = "epmt_test"): Promise<TestDb> {
+  const name = `${prefix}_${Deno.pid}_${
     crypto.randomUUID().replaceAll("-", "").slice(0, 12)
   }`;
   const sql = admin();
