@@ -11,6 +11,7 @@ import { forEachLine, ParseError } from "./lines.ts";
 import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
 import { F_NUMTIDS, F_PID, type ProcessTable } from "./process_table.ts";
 import { RowWriter, threadJson } from "./row_writer.ts";
+import { NumberCursor, readNumber } from "./number_field.ts";
 
 const COMMA = 44;
 const BACKSLASH = 92;
@@ -77,6 +78,7 @@ export class PapiexCsvReader {
   #lastText = "";
   #nums = new Float64Array(64);
   #texts: string[] = [];
+  #cursor = new NumberCursor();
 
   constructor(writer: RowWriter) {
     this.#writer = writer;
@@ -194,6 +196,8 @@ export class PapiexCsvReader {
     const nums = this.#nums;
     const texts = this.#texts;
     const len = line.length;
+    const cur = this.#cursor;
+    cur.error = "";
     let pos = 0;
     for (let k = 0; k < n; k++) {
       if (pos > len) return `expected ${n} fields, found ${k}`;
@@ -216,34 +220,27 @@ export class PapiexCsvReader {
           ? unescapeCsv(line.slice(pos, p))
           : line.slice(pos, p);
       } else {
-        let c = line.charCodeAt(p);
-        const negative = c === 45;
-        if (negative) c = line.charCodeAt(++p);
-        const digits = p;
+        // A plain whole number, the usual field, is read right here;
+        // anything else (empty, negative, 1.5, bad) by readNumber().
         let v = 0;
+        let c = line.charCodeAt(p);
         while (c >= 48 && c <= 57) {
           v = v * 10 + (c - 48);
           c = line.charCodeAt(++p);
         }
-        if (p < len && c !== COMMA) {
-          let e = line.indexOf(",", p);
-          if (e < 0) e = len;
-          const text = line.slice(pos, e);
-          v = text.trim() === "" ? NaN : Number(text);
-          if (v !== v) {
-            return `column ${h.names[k]}: ${
-              JSON.stringify(text)
-            } is not a number`;
-          }
-          if (role < R_EXTRA && !Number.isInteger(v)) {
-            return `column ${h.names[k]}: ${text} is not a whole number`;
-          }
-          p = e;
-        } else if (p === digits) {
-          if (negative) return `column ${h.names[k]}: "-" is not a number`;
-          v = NaN;
-        } else if (negative) {
-          v = -v;
+        if (p === pos || (p < len && c !== COMMA)) {
+          cur.p = pos;
+          v = readNumber(
+            line,
+            cur,
+            COMMA,
+            csvFieldEnd,
+            "column",
+            h.names[k],
+            role < R_EXTRA,
+          );
+          if (cur.error) return cur.error;
+          p = cur.p;
         }
         nums[k] = v;
       }
@@ -254,6 +251,12 @@ export class PapiexCsvReader {
     }
     return "";
   }
+}
+
+/** A CSV field ends at the next comma, or at the end of the line. */
+function csvFieldEnd(line: string, from: number): number {
+  const e = line.indexOf(",", from);
+  return e < 0 ? line.length : e;
 }
 
 /** A header line repeated inside a file (files concatenated with cat). */

@@ -14,6 +14,7 @@ import { forEachLine, ParseError } from "./lines.ts";
 import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
 import { F_NUMTIDS } from "./process_table.ts";
 import { RowWriter, threadJson } from "./row_writer.ts";
+import { NumberCursor, readNumber } from "./number_field.ts";
 
 const TAB = 9;
 const COMMA = 44;
@@ -49,6 +50,7 @@ export class PapiexTsvReader {
   readonly #writer: RowWriter;
   #nums = new Float64Array(64);
   #texts: string[] = [];
+  #cursor = new NumberCursor();
 
   /** Called while a large file is read: bytes so far, file size. */
   progress?: (bytesRead: number, size: number) => void;
@@ -171,6 +173,8 @@ export class PapiexTsvReader {
     if (line.charCodeAt(0) !== 123) {
       return "expected {metric values} at the start of the line";
     }
+    const cur = this.#cursor;
+    cur.error = "";
     let pos = 1;
     for (let k = 0; k < n; k++) {
       const inBraces = k < metrics;
@@ -191,38 +195,27 @@ export class PapiexTsvReader {
         texts[k] = line.slice(p, e);
         p = e;
       } else {
-        let c = line.charCodeAt(p);
-        const negative = c === 45;
-        if (negative) c = line.charCodeAt(++p);
-        const digits = p;
+        // A plain whole number, the usual field, is read right here;
+        // anything else (empty, negative, 1.5, bad) by readNumber().
         let v = 0;
+        let c = line.charCodeAt(p);
         while (c >= 48 && c <= 57) {
           v = v * 10 + (c - 48);
           c = line.charCodeAt(++p);
         }
-        if (p < len && c !== sep) {
-          let e = p;
-          while (e < len) {
-            const d = line.charCodeAt(e);
-            if (d === sep || d === TAB || d === COMMA || d === CLOSE) break;
-            e++;
-          }
-          const text = line.slice(pos, e);
-          v = text.trim() === "" ? NaN : Number(text);
-          if (v !== v) {
-            return `field ${h.names[k]}: ${
-              JSON.stringify(text)
-            } is not a number`;
-          }
-          if (role < R_EXTRA && !Number.isInteger(v)) {
-            return `field ${h.names[k]}: ${text} is not a whole number`;
-          }
-          p = e;
-        } else if (p === digits) {
-          if (negative) return `field ${h.names[k]}: "-" is not a number`;
-          v = NaN;
-        } else if (negative) {
-          v = -v;
+        if (p === pos || (p < len && c !== sep)) {
+          cur.p = pos;
+          v = readNumber(
+            line,
+            cur,
+            sep,
+            tsvFieldEnd,
+            "field",
+            h.names[k],
+            role < R_EXTRA,
+          );
+          if (cur.error) return cur.error;
+          p = cur.p;
         }
         nums[k] = v;
       }
@@ -246,4 +239,18 @@ export class PapiexTsvReader {
     }
     return "";
   }
+}
+
+/**
+ * A TSV metric ends at a tab, or inside the {...} at a comma or the
+ * closing brace, whichever separator it is followed by.
+ */
+function tsvFieldEnd(line: string, from: number): number {
+  let e = from;
+  while (e < line.length) {
+    const d = line.charCodeAt(e);
+    if (d === TAB || d === COMMA || d === CLOSE) break;
+    e++;
+  }
+  return e;
 }
