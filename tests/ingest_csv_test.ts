@@ -9,7 +9,7 @@ import {
 import { ParseError } from "../src/ingest/lines.ts";
 import { ProcessTable } from "../src/ingest/process_table.ts";
 import { RowWriter } from "../src/ingest/row_writer.ts";
-import { PROCESS_COLUMNS } from "../src/db/columns.ts";
+import { tableRows } from "./ingest_helpers.ts";
 
 const PAPIEX = join(FIXTURES, "papiex");
 
@@ -22,14 +22,7 @@ function read(files: string[]): {
   const reader = new PapiexCsvReader(new RowWriter(table));
   for (const f of files) reader.readFile(f, f);
   table.finish();
-  const rows = [];
-  for (let i = 0; i < table.length; i++) {
-    const out: (string | number | null)[] = [];
-    table.fill(i, out, 0);
-    rows.push(
-      Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])),
-    );
-  }
+  const rows = tableRows(table);
   return { table, rows };
 }
 

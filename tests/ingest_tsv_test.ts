@@ -5,7 +5,7 @@ import { PapiexTsvReader } from "../src/ingest/papiex_tsv.ts";
 import { ParseError } from "../src/ingest/lines.ts";
 import { ProcessTable } from "../src/ingest/process_table.ts";
 import { RowWriter } from "../src/ingest/row_writer.ts";
-import { PROCESS_COLUMNS } from "../src/db/columns.ts";
+import { tableRows } from "./ingest_helpers.ts";
 
 const DIR = join(FIXTURES, "papiex", "collated");
 const HEADER = join(DIR, "vm-papiex-header.tsv");
@@ -19,14 +19,7 @@ function read(data: string, header = HEADER): Record<string, unknown>[] {
     header,
   );
   table.finish();
-  const rows = [];
-  for (let i = 0; i < table.length; i++) {
-    const out: (string | number | null)[] = [];
-    table.fill(i, out, 0);
-    rows.push(
-      Object.fromEntries(PROCESS_COLUMNS.map((c, k) => [c.name, out[k]])),
-    );
-  }
+  const rows = tableRows(table);
   return rows;
 }
 
