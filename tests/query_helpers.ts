@@ -10,6 +10,7 @@ import { createTestDb } from "./pg.ts";
 import {
   metadata as submitMetadata,
   PAPIEX,
+  papiexFields,
   writeFixtureJob,
 } from "./submit_jobs.ts";
 import { encodeMetadata, type JobMetadata } from "../src/job/metadata.ts";
@@ -229,34 +230,6 @@ export function readPapiexDir(dir: string): Map<number, FileProcess> {
       current!.threads.push(rec);
     }
   }
-  return out;
-}
-
-/** Splits a papiex CSV line, undoing its backslash escapes. */
-function papiexFields(line: string): string[] {
-  const map: Record<string, string> = {
-    n: "\n",
-    t: "\t",
-    r: "\r",
-    a: "\x07",
-    b: "\b",
-    f: "\f",
-    v: "\v",
-    "\\": "\\",
-    ",": ",",
-  };
-  const out: string[] = [];
-  let cur = "";
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === "\\" && i + 1 < line.length) {
-      cur += map[line[++i]] ?? "\\" + line[i];
-    } else if (c === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  out.push(cur);
   return out;
 }
 

@@ -99,7 +99,7 @@ export function readCsvDir(dir: string): FileProcess[] {
     const names = lines[0].split(",");
     let current: FileProcess | undefined;
     for (const line of lines.slice(1)) {
-      const f = fields(line);
+      const f = papiexFields(line);
       const v = (n: string) => f[names.indexOf(n)];
       if (v("pid") !== "") {
         current = {
@@ -126,8 +126,11 @@ export function readCsvDir(dir: string): FileProcess[] {
   return out;
 }
 
-/** Splits one CSV line, undoing the backslash escapes. */
-function fields(line: string): string[] {
+/**
+ * Splits one papiex CSV line, undoing the backslash escapes (an unknown
+ * escape is kept as written), without src/ingest.
+ */
+export function papiexFields(line: string): string[] {
   const out: string[] = [];
   let cur = "";
   const map: Record<string, string> = {
