@@ -17,22 +17,36 @@ export type {
 } from "./store.ts";
 export { DuplicateJobError } from "./store.ts";
 
+/** How to open the database. */
+export interface OpenOptions {
+  /**
+   * Create a SQLite file that does not exist yet (submit); the commands
+   * that read or change stored jobs say it is missing instead.
+   * @default true
+   */
+  create?: boolean;
+}
+
 /**
  * Opens the database named by `settings.db_params`, creating the schema in
  * an empty one. Throws UserError (one line, never the password) when the
- * database cannot be reached or has a newer schema.
+ * database cannot be reached, has a newer schema, or (with create false)
+ * is a SQLite file that does not exist.
  *
  * @example
  * const store = await openStore(ctx.settings);
  * const jobs = await store.query("SELECT jobid FROM jobs");
  * await store.close();
  */
-export async function openStore(settings: Settings): Promise<Store> {
+export async function openStore(
+  settings: Settings,
+  opts: OpenOptions = {},
+): Promise<Store> {
   const params = settings.db_params;
   if (params.provider === "postgres") {
     const { openPostgres } = await import("./postgres.ts");
     return await openPostgres(params);
   }
   const { openSqlite } = await import("./sqlite.ts");
-  return openSqlite(params.filename);
+  return openSqlite(params.filename, opts.create ?? true);
 }

@@ -5,7 +5,7 @@
  * filesystems, where home directories on HPC systems usually live.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../errors.ts";
 import { JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
@@ -31,13 +31,20 @@ const BUSY_TIMEOUT_MS = 10 * 60 * 1000;
 /** Processes per INSERT statement (fewer calls into SQLite). */
 const BATCH = 16;
 
-/** Opens (creating if needed) the SQLite database in `filename`. */
-export function openSqlite(filename: string): SqliteStore {
+/**
+ * Opens the SQLite database in `filename`, creating it (and its folder)
+ * if needed unless `create` is false: then a missing file is a UserError.
+ */
+export function openSqlite(filename: string, create = true): SqliteStore {
+  const file = filename !== ":memory:" && !filename.startsWith("file:");
+  if (!create && file && !existsSync(filename)) {
+    throw new UserError(
+      `no SQLite database at ${filename}: no job has been submitted to it (epmt submit creates it)`,
+    );
+  }
   let db: DatabaseSync;
   try {
-    if (filename !== ":memory:" && !filename.startsWith("file:")) {
-      mkdirSync(dirname(filename), { recursive: true });
-    }
+    if (file) mkdirSync(dirname(filename), { recursive: true });
     db = new DatabaseSync(filename);
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA cache_size = -65536");

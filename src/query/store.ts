@@ -8,14 +8,16 @@ import type { Settings } from "../settings/mod.ts";
 
 /**
  * Opens the database of `settings`, runs `fn`, and closes it whatever
- * happens. The driver is loaded only now, so `epmt list -h` stays fast.
+ * happens. The driver is loaded only now, so `epmt list -h` stays fast. A
+ * SQLite file that does not exist is an error, not created: these
+ * commands only look at or change jobs that were submitted.
  */
 export async function withStore<T>(
   settings: Settings,
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const { openStore } = await import("../db/mod.ts");
-  const store = await openStore(settings);
+  const store = await openStore(settings, { create: false });
   try {
     return await fn(store);
   } finally {
