@@ -147,7 +147,7 @@ Deno.test({
               JSON.stringify({ papiex_output: "rel/out/" }),
             );
           },
-          "not an absolute path",
+          "key papiex_output: expected an absolute path",
         ],
         [
           "papiex_output cannot be created",
@@ -188,10 +188,11 @@ Deno.test({
           assertEquals(info.JobState, "COMPLETED");
           const log = await s.log();
           assertStringIncludes(log, logged);
-          // Each hook gives up once, with one line.
+          // Each hook gives up once, with one line (the log is shared by
+          // the cases: count this job's lines).
           for (const hook of ["epmt-prolog", "epmt-epilog"]) {
             const lines = log.split("\n").filter((l) =>
-              l.includes(` ${hook} `)
+              l.includes(` ${hook} job ${job.id}:`)
             );
             assert(lines.length <= 1, log);
           }

@@ -2,7 +2,7 @@
  * Settings: built-in defaults, then a JSON settings file, then EPMT_*
  * environment variables, each layer overriding the one before.
  */
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import { programDir } from "../program_dir.ts";
@@ -49,6 +49,17 @@ export function loadSettings(env: Record<string, string>): LoadedSettings {
   settings.papiex_output = expandHome(settings.papiex_output, env);
   settings.stage_dest = expandHome(settings.stage_dest, env);
   settings.install_prefix = expandHome(settings.install_prefix, env);
+  // Relative, it would name another job directory after every cd.
+  if (!isAbsolute(settings.papiex_output)) {
+    const where = overrides.includes("EPMT_PAPIEX_OUTPUT")
+      ? "environment variable EPMT_PAPIEX_OUTPUT"
+      : `settings file ${file}`;
+    throw new UserError(
+      `${where}: key papiex_output: expected an absolute path (or one starting with ~/), got ${
+        JSON.stringify(settings.papiex_output)
+      }`,
+    );
+  }
   return { settings, file, overrides };
 }
 
