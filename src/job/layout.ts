@@ -2,6 +2,7 @@
  * The files of a job directory and small file helpers. Kept free of heavy
  * imports: start, run, stop and source load it on every call.
  */
+import { dirname } from "node:path";
 
 /** The finished job's metadata, written by stop. */
 export const METADATA_FILE = "job_metadata";
@@ -66,4 +67,27 @@ export async function writeIfAbsent(
   } finally {
     await Deno.remove(tmp).catch(() => {});
   }
+}
+
+/**
+ * Creates papiex_output when it does not exist yet (with any missing
+ * parent folders), open to every user and sticky like /tmp: on a node
+ * several users share, whoever makes it first (a user's start, or an
+ * admin's epmt check as root) must not lock the others out. Each user's
+ * own directory below it is theirs. Quiet when it cannot: the job
+ * directory's creation, or the check's probe, then says why.
+ */
+export async function makeOutputRoot(root: string): Promise<void> {
+  try {
+    await Deno.mkdir(root);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return; // exists, or refused
+    try {
+      await Deno.mkdir(dirname(root), { recursive: true });
+      await Deno.mkdir(root);
+    } catch {
+      return;
+    }
+  }
+  await Deno.chmod(root, 0o1777);
 }

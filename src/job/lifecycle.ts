@@ -12,6 +12,7 @@ import { envChanges, parseTags, recordableEnv } from "./env.ts";
 import {
   exists,
   jobState,
+  makeOutputRoot,
   METADATA_FILE,
   RUNS_FILE,
   START_FILE,
@@ -93,7 +94,7 @@ export async function startJob(
     return false;
   }
   try {
-    await makeSharedRoot(dirname(dirname(c.dir)));
+    await makeOutputRoot(dirname(dirname(c.dir)));
     await Deno.mkdir(c.dir, { recursive: true });
   } catch (e) {
     throw new UserError(
@@ -117,21 +118,6 @@ export async function startJob(
   }
   log.info(`job ${c.job.id} started in ${c.dir}`);
   return true;
-}
-
-/**
- * Creates papiex_output, when it does not exist yet, open to every user and
- * sticky like /tmp: on a node several users share, whoever starts the first
- * job must not lock the others out of /tmp/epmt. Each user's own directory
- * below it is theirs.
- */
-async function makeSharedRoot(root: string): Promise<void> {
-  try {
-    await Deno.mkdir(root);
-  } catch {
-    return; // it exists, or the mkdir of the job directory will say why not
-  }
-  await Deno.chmod(root, 0o1777);
 }
 
 async function startRecord(

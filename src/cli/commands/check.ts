@@ -46,7 +46,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   report(await checkOptions(collector, options));
   report(await checkParanoid(Deno.uid() === 0));
   report(await checkEvents(collector, options));
-  report(checkOutputDir(settings.papiex_output));
+  report(await checkOutputDir(settings.papiex_output));
   report(await checkDatabase(settings));
   report(await checkTestJob(ctx.env));
   return failed ? 1 : 0;
