@@ -63,10 +63,17 @@ static int managed_index(int sig)
     return -1;
 }
 
+/* Written only when it changes: a shell sets its signals back to the
+ * default around every command, and after each fork this page is shared
+ * with the child until one of them writes it (a copy-on-write fault). */
 static void set_view(int i, const struct sigaction *a)
 {
-    view[i].flags = a->sa_flags;
-    m_copy(&view[i].mask, &a->sa_mask, sizeof view[i].mask);
+    uint64_t mask;
+    m_copy(&mask, &a->sa_mask, sizeof mask);
+    if (view[i].flags != a->sa_flags)
+        view[i].flags = a->sa_flags;
+    if (view[i].mask != mask)
+        view[i].mask = mask;
 }
 
 static void get_view(int i, struct sigaction *a)

@@ -4,7 +4,10 @@
  * 1. 500 runs of /bin/true in a bash loop, bare and with libepmt.so
  *    preloaded in each output form, interleaved round by round; the added
  *    milliseconds per process are the median over rounds of (form - bare)
- *    of that round, with the spread of those differences. Calibration rows
+ *    of that round, with the spread of those differences. The loop also
+ *    notes the time after each process: the median of those single-process
+ *    times over all rounds ("per-process median") hardly moves when other
+ *    work shares the machine, where the round averages do. Calibration rows
  *    measured in the same rounds put the figures in proportion: a preloaded
  *    library that does nothing, the least a collector can do (getrusage,
  *    /proc/self/stat and io, one appended line: native/bench/minimal.c),
@@ -89,25 +92,28 @@ function env(form: Form, out: string): Record<string, string> {
   return e;
 }
 
-/** Wall seconds and children's CPU seconds of one command under bash. */
+/** Wall seconds and children's CPU seconds of one command under bash, and
+ * the numbers the command printed, one a line. */
 async function timed(
   command: string,
   e: Record<string, string>,
-): Promise<{ wall: number; cpu: number }> {
+): Promise<{ wall: number; cpu: number; printed: number[] }> {
   const script = `TIMEFORMAT='%U %S'; time ( ${command} )`;
   const t0 = performance.now();
   const out = await new Deno.Command("bash", {
     args: ["-c", script],
     env: e,
     clearEnv: true,
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
   }).output();
   const wall = (performance.now() - t0) / 1000;
   if (!out.success) throw new Error(`failed: ${command}`);
   const [u, s] = new TextDecoder().decode(out.stderr).trim().split(/\s+/)
     .map(Number);
-  return { wall, cpu: u + s };
+  const printed = new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => /^\d/.test(l)).map(Number);
+  return { wall, cpu: u + s, printed };
 }
 
 function median(xs: number[]): number {
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
   // 1. Many small processes.
   const wall: number[][] = FORMS.map(() => []);
   const cpu: number[][] = FORMS.map(() => []);
+  const each: number[][] = FORMS.map(() => []); // ms, every process
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order so no form always runs first or last.
     for (let k = 0; k < FORMS.length; k++) {
@@ -141,22 +148,30 @@ async function main(): Promise<void> {
       const out = join(scratch, `r${r}-f${f}`);
       await Deno.mkdir(out);
       const body = FORMS[f].loop ?? "/bin/true";
-      const loop = `for i in $(seq ${LOOP}); do ${body}; done`;
+      // The time after each process, kept in memory and printed at the end.
+      const loop = `t=($EPOCHREALTIME); for i in $(seq ${LOOP}); do ${body}; ` +
+        `t+=($EPOCHREALTIME); done; printf '%s\\n' "\${t[@]}"`;
       const t = await timed(loop, env(FORMS[f], out));
       wall[f][r] = (t.wall * 1000) / LOOP;
       cpu[f][r] = (t.cpu * 1000) / LOOP;
+      for (let i = 1; i < t.printed.length; i++) {
+        each[f].push((t.printed[i] - t.printed[i - 1]) * 1000);
+      }
       await Deno.remove(out, { recursive: true });
     }
   }
   console.log(
     `\n${LOOP} x /bin/true in a bash loop, ${ROUNDS} rounds interleaved: ` +
       `ms per process; added = median over rounds of (form - bare) in the ` +
-      `same round, wall clock and CPU (user+system of all processes)`,
+      `same round, wall clock and CPU (user+system of all processes); ` +
+      `per-process median: of every single process's wall time, all rounds`,
   );
   console.log(
     "form".padEnd(54) + "wall".padStart(7) + "added".padStart(8) +
-      "  spread".padEnd(17) + "cpu".padStart(7) + "added".padStart(8),
+      "  spread".padEnd(17) + "cpu".padStart(7) + "added".padStart(8) +
+      "  per-process median".padEnd(21) + "added".padStart(7),
   );
+  const bareEach = median(each[0]);
   const minimal = FORMS.findIndex((f) => f.preload?.endsWith("minimal.so"));
   const addedCpu = (f: number) => median(cpu[f].map((x, r) => x - cpu[0][r]));
   for (let f = 0; f < FORMS.length; f++) {
@@ -169,7 +184,9 @@ async function main(): Promise<void> {
       FORMS[f].name.padEnd(54) + fmt(median(wall[f])).padStart(7) +
         (f === 0 ? "" : fmt(median(dw))).padStart(8) + spread.padEnd(17) +
         fmt(median(cpu[f])).padStart(7) +
-        (f === 0 ? "" : fmt(median(dc))).padStart(8),
+        (f === 0 ? "" : fmt(median(dc))).padStart(8) +
+        fmt(median(each[f])).padStart(21) +
+        (f === 0 ? "" : fmt(median(each[f]) - bareEach)).padStart(7),
     );
   }
   console.log(
