@@ -1,6 +1,7 @@
 /** Messages that say what is so: singular counts, a stopped job. */
 import { assertEquals, assertStringIncludes } from "./assert.ts";
 import { jobBox, slurm } from "./job_helpers.ts";
+import { ROOT } from "./helpers.ts";
 import { jobFromFixture } from "./submit_jobs.ts";
 
 Deno.test("show says 1 thread, not 1 threads", async () => {
@@ -23,5 +24,27 @@ Deno.test("source after stop says the job is stopped, not unstarted", async () =
     r.stderr,
     `WARNING:epmt: job 951 is already stopped (${box.out}Foo.Bar/951/job_metadata exists): what runs now is not part of it\n`,
   );
+  await box.remove();
+});
+
+Deno.test("stop with the collector still preloaded says it recorded itself", async () => {
+  const box = await jobBox();
+  const env = { ...slurm("952"), EPMT_INSTALL_PREFIX: ROOT };
+  assertEquals((await box.epmt(["start"], env)).code, 0);
+  const source = await box.epmt(["source", "--shell", "bash"], env);
+  const exported = Object.fromEntries(
+    [...source.stdout.matchAll(/^export (\w+)=(.*);$/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]),
+  );
+  const r = await box.epmt(["stop"], { ...env, ...exported });
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(
+    r.stderr,
+    "WARNING:epmt: LD_PRELOAD still holds the collector, so this epmt stop was recorded as part of job 952: unset LD_PRELOAD before epmt stop\n",
+  );
+  const quiet = await box.epmt(["stop"], slurm("953"));
+  assertEquals(quiet.stderr.includes("LD_PRELOAD"), false);
   await box.remove();
 });
