@@ -23,6 +23,8 @@ export interface JobIdentity {
   batch: BatchSystem | null;
   /** The batch variables the identity came from. */
   fromBatch: string[];
+  /** When the batch system took the job (ISO 8601), where it says so. */
+  submitted?: string;
   /**
    * One message per field that was made up, in the Python EPMT's words,
    * e.g. "JOB_ID unset: Using session id 6948 as JOB_ID".
@@ -155,7 +157,17 @@ export async function detectJob(
     user = await userName(env);
     warnings.push(`JOB_USER unset: Using username ${user} as JOB_USER`);
   }
-  return { id, name, scriptname, user, batch, fromBatch, warnings };
+  const identity: JobIdentity = {
+    id,
+    name,
+    scriptname,
+    user,
+    batch,
+    fromBatch,
+    warnings,
+  };
+  if (fromSlurm.submitted) identity.submitted = fromSlurm.submitted;
+  return identity;
 }
 
 /** True for the copy of a job script a batch system runs from its spool. */

@@ -140,8 +140,9 @@ async function startRecord(
     job_pl_jobname: job.name,
     job_pl_scriptname: job.scriptname,
     job_pl_start: now,
-    // Batch systems do not export the submit time; the start is the closest.
-    job_pl_submit: now,
+    // SLURM says when it took the job (scontrol); the others do not tell
+    // their jobs, and the start is the closest.
+    job_pl_submit: job.submitted ?? now,
     job_pl_username: job.user,
     job_tags: tags,
   };

@@ -4,6 +4,7 @@
  * slurm_script) and, in a Prolog or Epilog, the job name.
  */
 import { isFile } from "../io.ts";
+import { isoFromNaiveLocal } from "./time.ts";
 
 /** The fields of `scontrol show job` that epmt uses. */
 export interface SlurmJobRecord {
@@ -11,6 +12,8 @@ export interface SlurmJobRecord {
   name?: string;
   /** A batch job's submitted script (Command=), without its arguments. */
   script?: string;
+  /** SubmitTime=, when SLURM took the job, as ISO 8601 with our offset. */
+  submitted?: string;
 }
 
 /** How long scontrol may take before epmt goes on without it. */
@@ -47,8 +50,9 @@ export async function slurmJobRecord(
 }
 
 /**
- * Reads JobName and Command from one line of `scontrol show job -o`. The
- * values may hold spaces, so each ends where the next field begins.
+ * Reads JobName, Command and SubmitTime from one line of `scontrol show
+ * job -o`. The values may hold spaces, so each ends where the next field
+ * begins.
  */
 export function parseSlurmJobRecord(
   text: string,
@@ -70,6 +74,14 @@ export function parseSlurmJobRecord(
     : undefined;
   if (command?.startsWith("/")) {
     record.script = isFile(command) ? command : command.split(" ")[0];
+  }
+  // scontrol prints times in its own (our) local time, without an offset.
+  const t = line.match(
+    / SubmitTime=(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d) /,
+  );
+  if (t) {
+    const [y, mo, d, h, mi, sec] = t.slice(1).map(Number);
+    record.submitted = isoFromNaiveLocal(y, mo, d, h, mi, sec, 0);
   }
   return record;
 }
