@@ -25,8 +25,11 @@
  *   - No lock at all, so nothing can be held across fork: shared state is
  *     changed with atomics, and a forked child resets what it inherited.
  *   - Every process pays for what we do: everything written at start-up or
- *     in a fork child lives in `hot` (two pages), system calls go straight
- *     to the kernel (sys.h), and libc is bound when we are loaded.
+ *     in a fork child lives in `hot` (one page, and more for long strings),
+ *     system calls go straight to the kernel (sys.h), libc (all we need) is
+ *     bound when we are loaded, and what only some processes need (the fork
+ *     handler, the functions we wrap) is set up on first use. Where the cost
+ *     goes: README.md, "Cost".
  *   - Every hook first checks collector_active() (collecting, and this is the
  *     process the state belongs to: not a vfork child or a raw clone).
  */

@@ -30,7 +30,9 @@ static register_fn real_register(void)
     return (register_fn)hot.real_register;
 }
 
-/* Ours registered (once; a thread that loses the race waits for it). */
+/* Ours registered (once; a thread that loses the race waits for it, a
+ * while: a child made by _Fork while another thread registered would
+ * otherwise wait forever). */
 static void need_fork_handler(void)
 {
     if (!atomic_load_explicit(&collector_on, memory_order_acquire) ||
@@ -45,7 +47,7 @@ static void need_fork_handler(void)
         atomic_store(&hot.atfork, AF_DONE);
         return;
     }
-    while (atomic_load(&hot.atfork) != AF_DONE)
+    for (int t = 0; t < 100000 && atomic_load(&hot.atfork) != AF_DONE; t++)
         sched_yield();
 }
 
