@@ -27,21 +27,35 @@ Deno.test("build: a compiled file that is not epmt is refused and removed; --db-
     assert(launcher.includes(" --allow-net=127.0.0.1:5432 "), launcher);
     const home = join(out, "home");
     await Deno.mkdir(home);
+    const env = {
+      PATH: "/usr/bin:/bin",
+      HOME: home,
+      EPMT_PAPIEX_OUTPUT: join(out, "papiex") + "/",
+      EPMT_DB_PROVIDER: "postgres",
+      EPMT_DB_HOST: "localhost",
+      EPMT_DB_DBNAME: "epmt_not_reached",
+    };
     const c = await runCmd(join(folder, "epmt"), ["check"], {
       clearEnv: true,
-      env: {
-        PATH: "/usr/bin:/bin",
-        HOME: home,
-        EPMT_PAPIEX_OUTPUT: join(out, "papiex") + "/",
-        EPMT_DB_PROVIDER: "postgres",
-        EPMT_DB_HOST: "localhost",
-        EPMT_DB_DBNAME: "epmt_not_reached",
-      },
+      env,
     });
     assertEquals(c.code, 1, c.stdout);
     assertMatch(
       c.stdout,
       /^FAIL {2}database +this epmt may not connect to localhost:5432: it was built to reach only its database servers \(deno task build --db-host\); fix: /m,
+    );
+    // Every command that opens the database says the same, not Deno's
+    // "run again with the --allow-net flag".
+    const l = await runCmd(join(folder, "epmt"), ["list"], {
+      clearEnv: true,
+      env,
+    });
+    assertEquals(
+      [l.code, l.stderr],
+      [
+        1,
+        "ERROR:epmt: this epmt may not connect to localhost:5432: it was built to reach only its database servers (deno task build --db-host); use the server it was built for, or rebuild with --db-host localhost:5432\n",
+      ],
     );
   } finally {
     await Deno.remove(out, { recursive: true });

@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import type { Settings } from "../settings/mod.ts";
 import { UserError } from "../errors.ts";
+import { netRefusal } from "../db/net_permission.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /**
@@ -31,17 +32,15 @@ export async function checkDatabase(settings: Settings): Promise<CheckResult> {
       );
     }
   }
-  if (p.provider === "postgres" && !p.host.startsWith("/")) {
-    const host = `${p.host}:${p.port}`;
-    const { state } = Deno.permissions.querySync({ name: "net", host });
-    if (state !== "granted") {
-      return fail(
-        name,
-        `this epmt may not connect to ${host}: it was built to reach only ` +
-          `its database servers (deno task build --db-host)`,
-        `use the server it was built for, or rebuild with --db-host ${host}`,
-      );
-    }
+  const refused = p.provider === "postgres"
+    ? netRefusal(p.host, p.port)
+    : undefined;
+  if (refused) {
+    return fail(
+      name,
+      refused,
+      `use the server it was built for, or rebuild with --db-host ${p.host}:${p.port}`,
+    );
   }
   const { openStore } = await import("../db/mod.ts");
   let store;

@@ -26,6 +26,7 @@ import {
   type ValueRow,
 } from "./store.ts";
 import { CopyEncoder } from "./copy_text.ts";
+import { netRefusal } from "./net_permission.ts";
 
 type Sql = postgres.Sql;
 type TxSql = postgres.TransactionSql;
@@ -43,6 +44,12 @@ const COPY_CHUNK = 1 << 20;
  * host, port, database and user, never the password.
  */
 export async function openPostgres(params: DbParams): Promise<PostgresStore> {
+  const refused = netRefusal(params.host, params.port);
+  if (refused) {
+    throw new UserError(
+      `${refused}; use the server it was built for, or rebuild with --db-host ${params.host}:${params.port}`,
+    );
+  }
   // A variable, not a literal: the `socket` option is missing from
   // postgres.js's type declarations.
   const options = {
