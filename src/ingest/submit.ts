@@ -58,7 +58,7 @@ export async function submitJobs(
     } else if (opts.drop) {
       log.info("dry run: the database schema would be dropped and recreated");
     }
-    for (const input of inputs) {
+    for (const input of inputs.flatMap(jobsIn)) {
       try {
         results.push(await submitOne(input, settings, store, progress));
       } catch (e) {
@@ -71,6 +71,38 @@ export async function submitJobs(
     await store?.close();
   }
   return results;
+}
+
+/**
+ * The jobs `input` names: itself, or, for a folder that is no job but holds
+ * jobs (a site's incoming folder of staged archives), each archive and job
+ * directory in it, in name order. So `epmt submit /shared/incoming` works
+ * where a shell glob would overflow the command line.
+ */
+function jobsIn(input: string): string[] {
+  let names: string[];
+  try {
+    if (!statSync(input).isDirectory()) return [input];
+    names = readdirSync(input);
+  } catch {
+    return [input]; // submitOne says what is wrong with it
+  }
+  if (names.includes("job_metadata") || names.includes("job_metadata.tmp")) {
+    return [input];
+  }
+  const jobs = names.sort().map((n) => join(input, n)).filter((path) => {
+    try {
+      const info = statSync(path);
+      if (info.isFile()) return isArchivePath(path);
+      return info.isDirectory() &&
+        readdirSync(path).some((n) => n.startsWith("job_metadata"));
+    } catch {
+      return false;
+    }
+  });
+  if (jobs.length === 0) return [input];
+  log.info(`${input}: ${jobs.length} jobs in it`);
+  return jobs;
 }
 
 function explain(e: unknown): string {

@@ -7,7 +7,8 @@ export const usage = `epmt submit [-n] [--drop] [DIR | ARCHIVE ...]
 
 Loads stopped jobs into the database: each job directory (job_metadata and
 the collector's CSV/TSV files) or archive made by 'epmt stage' (.tgz,
-.tar.gz, .tar). Each job is stored whole, in one transaction, or not at
+.tar.gz, .tar), or each of those in a folder that holds them (a folder of
+staged archives). Each job is stored whole, in one transaction, or not at
 all; a job already in the database is refused. With no argument, submits
 the current job's directory.
 
