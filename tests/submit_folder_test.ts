@@ -32,16 +32,19 @@ Deno.test("submit of a folder of jobs submits each one", async (t) => {
       "loaded 3 of 3 jobs",
     ]);
   });
-  await t.step("a job directory without job_metadata is still an error", async () => {
-    const lost = join(box.dir, "lost");
-    await Deno.mkdir(lost);
-    await Deno.writeTextFile(join(lost, "vm-papiex-1-0.csv"), "x\n");
-    const r = await box.epmt(["submit", lost]);
-    assertEquals(r.code, 1);
-    assertEquals(
-      r.stdout,
-      `FAILED ${lost}: ${lost}/job_metadata is missing: not an epmt job directory?\n`,
-    );
-  });
+  await t.step(
+    "a job directory without job_metadata is still an error",
+    async () => {
+      const lost = join(box.dir, "lost");
+      await Deno.mkdir(lost);
+      await Deno.writeTextFile(join(lost, "vm-papiex-1-0.csv"), "x\n");
+      const r = await box.epmt(["submit", lost]);
+      assertEquals(r.code, 1);
+      assertEquals(
+        r.stdout,
+        `FAILED ${lost}: ${lost}/job_metadata is missing: not an epmt job directory?\n`,
+      );
+    },
+  );
   await box.remove();
 });
