@@ -44,5 +44,15 @@ export function settingsText(ctx: Context): string {
   } else {
     lines.push("overridden by environment: none");
   }
+  const ignored = Object.keys(ctx.env).filter((name) =>
+    name.startsWith("EPMT_") && !KEYS.some((k) => k.env === name) &&
+    !NOT_SETTINGS.test(name)
+  ).sort();
+  if (ignored.length > 0) {
+    lines.push(`not settings, ignored (a typo?): ${ignored.join(" ")}`);
+  }
   return lines.join("\n");
 }
+
+/** EPMT_* variables that are read, but are not settings. */
+const NOT_SETTINGS = /^EPMT_(SETTINGS|JOB_TAGS|SLURM_\w+|TEST_\w+)$/;
