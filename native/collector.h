@@ -297,7 +297,8 @@ int measure_other(struct slot *s, uint64_t *pscope);
 int events_parse(const char *options);
 
 /* Chooses where counter fds go (high, below min(RLIMIT_NOFILE, 1024)) and
- * how many may be open at once. Called at start-up. */
+ * how many may be open at once, if any event needs a counter. Called at
+ * start-up, after events_parse. */
 void perf_init(void);
 
 /* Starts the calling thread's events: one counter per perf event into

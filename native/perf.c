@@ -181,6 +181,11 @@ int events_parse(const char *options)
  * RLIMIT_NOFILE. */
 void perf_init(void)
 {
+    int counted = 0;
+    for (int i = 0; i < cfg.nevents; i++)
+        counted |= cfg.events[i].known && !cfg.events[i].clock;
+    if (!counted)
+        return; /* clock events only: no counter, no fd, nothing to place */
     struct rlimit rl;
     long top = 1024;
     if (k_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)top)
