@@ -38,17 +38,17 @@ static void need_fork_handler(void)
     if (!atomic_load_explicit(&collector_on, memory_order_acquire) ||
         atomic_load(&hot.atfork) == AF_DONE)
         return;
-    int expect = AF_NONE;
+    int e = errno, expect = AF_NONE;
     if (atomic_compare_exchange_strong(&hot.atfork, &expect,
                                        AF_REGISTERING)) {
         register_fn reg = real_register();
         if (reg)
             reg(fork_prepare, NULL, fork_child, NULL);
         atomic_store(&hot.atfork, AF_DONE);
-        return;
     }
     for (int t = 0; t < 100000 && atomic_load(&hot.atfork) != AF_DONE; t++)
         sched_yield();
+    errno = e;
 }
 
 EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
