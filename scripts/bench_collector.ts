@@ -17,9 +17,13 @@
  *
  * The machine is shared: the load average is shown, and with --wait the
  * run waits (up to 5 minutes) for the 1-minute load to drop below 0.5.
- * Options: --rounds N (default 7), --loop N (default 500), --wait.
+ * With --against LIB, epmt's default form runs once more in the same rounds
+ * with another build of the library (e.g. main's, before a change), which
+ * compares two builds under the same load.
+ * Options: --rounds N (default 7), --loop N (default 500), --wait,
+ * --against LIB.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -32,13 +36,17 @@ function option(name: string, dflt: number): number {
 }
 const ROUNDS = option("--rounds", 7);
 const LOOP = option("--loop", 500);
+const at = Deno.args.indexOf("--against");
+const AGAINST = at >= 0 ? Deno.args[at + 1] : undefined;
 
 interface Form {
   name: string;
   options?: string; // PAPIEX_OPTIONS for libepmt.so
+  lib?: string; // another build of libepmt.so (--against)
   preload?: string; // another library to preload (calibration)
   loop?: string; // the loop body, if not just /bin/true
 }
+const DEFAULT = "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV";
 const CAL = join(ROOT, "native", "build");
 const FORMS: Form[] = [
   { name: "bare" },
@@ -63,11 +71,15 @@ const FORMS: Form[] = [
     name: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_TSV",
     options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_TSV",
   },
-  {
-    name: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV (epmt default)",
-    options: "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV",
-  },
+  { name: `${DEFAULT} (epmt default)`, options: DEFAULT },
 ];
+if (AGAINST) {
+  FORMS.push({
+    name: `${DEFAULT}, --against ${basename(AGAINST)}`.slice(0, 53),
+    options: DEFAULT,
+    lib: AGAINST,
+  });
+}
 
 function loadAverage(): number[] {
   return Deno.loadavg();
@@ -86,7 +98,7 @@ function env(form: Form, out: string): Record<string, string> {
     PAPIEX_OUTPUT: out + "/",
   };
   if (form.options !== undefined) {
-    e.LD_PRELOAD = LIB;
+    e.LD_PRELOAD = form.lib ?? LIB;
     e.PAPIEX_OPTIONS = form.options;
   } else if (form.preload) e.LD_PRELOAD = form.preload;
   return e;
@@ -194,7 +206,9 @@ async function main(): Promise<void> {
       FORMS.map((form, f) => [form, f] as const)
         .filter(([form]) => form.options?.startsWith("PERF"))
         .map(([form, f]) =>
-          `${form.options} x${(addedCpu(f) / addedCpu(minimal)).toFixed(2)}`
+          `${form.options}${form.lib ? " (--against)" : ""} x${
+            (addedCpu(f) / addedCpu(minimal)).toFixed(2)
+          }`
         ).join(", "),
   );
 
@@ -206,7 +220,10 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     const out = join(scratch, `threads-${r}`);
     await Deno.mkdir(out);
-    const collect = env(FORMS[FORMS.length - 1], out);
+    const collect = env(
+      FORMS.find((f) => f.options === DEFAULT && !f.lib)!,
+      out,
+    );
     const plain = env(FORMS[0], out);
     if (r % 2) {
       bare.push(await timed(cmd, plain));
