@@ -43,17 +43,7 @@ export function assertThrows(
   try {
     fn();
   } catch (e) {
-    if (cls && !(e instanceof cls)) {
-      nodeAssert.fail(`expected ${cls.name}, got ${e}`);
-    }
-    if (includes && !String((e as Error).message).includes(includes)) {
-      nodeAssert.fail(
-        `expected message to include ${JSON.stringify(includes)}, got ${
-          (e as Error).message
-        }`,
-      );
-    }
-    return e as Error;
+    return checkError(e, cls, includes);
   }
   nodeAssert.fail("expected a throw");
 }
@@ -66,17 +56,26 @@ export async function assertRejects(
   try {
     await fn();
   } catch (e) {
-    if (cls && !(e instanceof cls)) {
-      nodeAssert.fail(`expected ${cls.name}, got ${e}`);
-    }
-    if (includes && !String((e as Error).message).includes(includes)) {
-      nodeAssert.fail(
-        `expected message to include ${JSON.stringify(includes)}, got ${
-          (e as Error).message
-        }`,
-      );
-    }
-    return e as Error;
+    return checkError(e, cls, includes);
   }
   nodeAssert.fail("expected a rejection");
+}
+
+/** What assertThrows and assertRejects check of what was thrown. */
+function checkError(
+  e: unknown,
+  cls?: new (...a: never[]) => Error,
+  includes?: string,
+): Error {
+  if (cls && !(e instanceof cls)) {
+    nodeAssert.fail(`expected ${cls.name}, got ${e}`);
+  }
+  if (includes && !String((e as Error).message).includes(includes)) {
+    nodeAssert.fail(
+      `expected message to include ${JSON.stringify(includes)}, got ${
+        (e as Error).message
+      }`,
+    );
+  }
+  return e as Error;
 }
