@@ -16,12 +16,16 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-function admin(): postgres.Sql {
+/**
+ * A direct connection (one) to `database` on the test server, for what a
+ * test checks or does behind epmt's back; `end()` it when done.
+ */
+export function connectTestServer(database = "postgres"): postgres.Sql {
   return postgres({
     host: PG_HOST,
     port: PG_PORT,
     username: PG_USER,
-    database: "postgres",
+    database,
     max: 1,
     onnotice: () => {},
     fetch_types: false,
@@ -36,7 +40,7 @@ export async function createTestDb(prefix = "epmt_test"): Promise<TestDb> {
   const name = `${prefix}_${Deno.pid}_${
     crypto.randomUUID().replaceAll("-", "").slice(0, 12)
   }`;
-  const sql = admin();
+  const sql = connectTestServer();
   try {
     await sql.unsafe(`CREATE DATABASE ${name}`);
   } finally {
@@ -53,7 +57,7 @@ export async function createTestDb(prefix = "epmt_test"): Promise<TestDb> {
       EPMT_DB_DBNAME: name,
     },
     async drop() {
-      const sql = admin();
+      const sql = connectTestServer();
       try {
         await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {

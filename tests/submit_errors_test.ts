@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { epmt, exists, sandbox } from "./helpers.ts";
-import { createTestDb } from "./pg.ts";
+import { connectTestServer, createTestDb } from "./pg.ts";
 import { jobFromFixture, metadata, PAPIEX, tarGz } from "./submit_jobs.ts";
 import { openStore } from "../src/db/mod.ts";
 import { encodeMetadata } from "../src/job/metadata.ts";
@@ -149,15 +149,7 @@ Deno.test("submit -n reads and checks everything and writes nothing", async (t) 
 
 /** Tables in the public schema of a PostgreSQL database (without epmt). */
 async function adminTables(dbname: string): Promise<number> {
-  const { default: postgres } = await import("postgres");
-  const sql = postgres({
-    host: "127.0.0.1",
-    database: dbname,
-    username: "postgres",
-    max: 1,
-    onnotice: () => {},
-    fetch_types: false,
-  });
+  const sql = connectTestServer(dbname);
   try {
     const [r] =
       await sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;

@@ -4,13 +4,12 @@
  * once into one fresh database (no job lost, none stored twice).
  */
 import { assertEquals, assertMatch } from "./assert.ts";
-import { LAUNCHER, sandbox } from "./helpers.ts";
-import { createTestDb } from "./pg.ts";
+import { exists, LAUNCHER, sandbox } from "./helpers.ts";
+import { connectTestServer, createTestDb } from "./pg.ts";
 import { bigJob } from "./submit_jobs.ts";
 import { openStore } from "../src/db/mod.ts";
 import { loadSettings } from "../src/settings/mod.ts";
 import { join } from "node:path";
-import postgres from "postgres";
 
 async function counts(env: Record<string, string>) {
   const store = await openStore(loadSettings(env).settings);
@@ -47,34 +46,18 @@ async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("submit killed with SIGKILL while writing leaves no partial job", async (t) => {
   const box = await sandbox();
   const pg = await createTestDb();
   const dir = join(box.dir, "big");
   const n = await bigJob(dir, "big1", 60_000);
-  const admin = postgres({
-    host: "127.0.0.1",
-    database: "postgres",
-    username: "postgres",
-    max: 1,
-    onnotice: () => {},
-    fetch_types: false,
-  });
+  const admin = connectTestServer();
   try {
     const cases: [string, Record<string, string>, () => Promise<boolean>][] = [
       [
         "sqlite",
         box.env,
-        () => Promise.resolve(exists(box.env.EPMT_DB_FILENAME + "-journal")),
+        () => exists(box.env.EPMT_DB_FILENAME + "-journal"),
       ],
       ["postgres", { ...box.env, ...pg.env }, async () => {
         const rows = await admin`SELECT 1 FROM pg_stat_activity
