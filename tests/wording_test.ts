@@ -48,3 +48,15 @@ Deno.test("stop with the collector still preloaded says it recorded itself", asy
   assertEquals(quiet.stderr.includes("LD_PRELOAD"), false);
   await box.remove();
 });
+
+Deno.test("submit into an in-memory database says nothing is kept", async () => {
+  const box = await jobBox();
+  const job = await jobFromFixture(box.dir, "954", "single");
+  const r = await box.epmt(["submit", job], { EPMT_DB_FILENAME: ":memory:" });
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(
+    r.stderr,
+    "WARNING:epmt: the database is SQLite in memory (db_params.filename :memory:): what submit loads is gone when it ends\n",
+  );
+  await box.remove();
+});

@@ -51,6 +51,12 @@ export async function submitJobs(
     if (!opts.dryRun) {
       const { openStore } = await import("../db/mod.ts");
       store = await openStore(settings);
+      const db = settings.db_params;
+      if (db.provider === "sqlite" && db.filename === ":memory:") {
+        log.warning(
+          "the database is SQLite in memory (db_params.filename :memory:): what submit loads is gone when it ends",
+        );
+      }
       if (opts.drop) {
         await store.resetSchema();
         log.info(`dropped and recreated the schema of ${store.description}`);
