@@ -55,6 +55,41 @@ export async function currentJobContext(
   return { job, dir: jobDir(settings, job) };
 }
 
+/**
+ * The current job's directory, for dump, stage and submit given no
+ * argument; where it does not exist, a UserError that says why there may
+ * be none (outside a batch system a new shell is a new job id) and names
+ * the most recent job directory there is instead.
+ */
+export async function currentJobDir(c: JobContext): Promise<string> {
+  if (await exists(c.dir)) return c.dir;
+  const parent = dirname(c.dir) + "/";
+  const why = c.job.batch
+    ? "it was not started, or was staged"
+    : `${c.job.id} is this shell's session id: no batch job id is set`;
+  const other = await latestJobDir(parent);
+  throw new UserError(
+    `no job ${c.job.id} in ${parent} (${why}): name a job directory or archive` +
+      (other ? `, e.g. ${parent}${other}` : ""),
+  );
+}
+
+/** The most recently changed job directory in `parent`, if any. */
+async function latestJobDir(parent: string): Promise<string | undefined> {
+  let best: { name: string; mtime: number } | undefined;
+  try {
+    for await (const e of Deno.readDir(parent)) {
+      if (!e.isDirectory) continue;
+      const info = await Deno.stat(parent + e.name).catch(() => undefined);
+      const mtime = info?.mtime?.getTime() ?? 0;
+      if (!best || mtime > best.mtime) best = { name: e.name, mtime };
+    }
+  } catch {
+    return undefined;
+  }
+  return best?.name;
+}
+
 function stoppedError(c: JobContext): UserError {
   return new UserError(
     `job ${c.job.id} is already stopped (${c.dir}${METADATA_FILE} exists): ` +

@@ -1,7 +1,7 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { exists, METADATA_FILE, START_FILE } from "../../job/layout.ts";
-import { currentJobContext } from "../../job/lifecycle.ts";
+import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
 import {
   decodeJobMetadata,
   decodeStartRecord,
@@ -39,7 +39,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     } else paths.push(a);
   }
   if (paths.length === 0) {
-    paths.push((await currentJobContext(ctx.settings, ctx.env, false)).dir);
+    const c = await currentJobContext(ctx.settings, ctx.env, false);
+    paths.push(await currentJobDir(c));
   }
   let failed = 0;
   for (const [i, path] of paths.entries()) {

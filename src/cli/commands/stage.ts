@@ -7,7 +7,7 @@ import {
   RUNS_FILE,
   START_FILE,
 } from "../../job/layout.ts";
-import { currentJobContext } from "../../job/lifecycle.ts";
+import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
 import { readJobMetadata } from "../../job/metadata.ts";
 import type { Context } from "../context.ts";
 import { ioReason, print } from "../../io.ts";
@@ -28,7 +28,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     if (d.startsWith("-")) throw new UsageError(`stage: unknown option ${d}`);
   }
   if (dirs.length === 0) {
-    dirs.push((await currentJobContext(ctx.settings, ctx.env, false)).dir);
+    const c = await currentJobContext(ctx.settings, ctx.env, false);
+    dirs.push(await currentJobDir(c));
   }
   let failed = 0;
   for (const dir of dirs) {

@@ -47,9 +47,11 @@ function parseArgs(ctx: Context, args: string[]): Options {
 export async function run(ctx: Context, args: string[]): Promise<number> {
   const opts = parseArgs(ctx, args);
   if (opts.inputs.length === 0) {
-    const { currentJob } = await import("../../job/batch.ts");
-    const { dir } = await currentJob(ctx.settings, ctx.env);
-    opts.inputs.push(dir.replace(/\/$/, ""));
+    const { currentJobContext, currentJobDir } = await import(
+      "../../job/lifecycle.ts"
+    );
+    const c = await currentJobContext(ctx.settings, ctx.env, false);
+    opts.inputs.push((await currentJobDir(c)).replace(/\/$/, ""));
   }
   const { submitJobs } = await import("../../ingest/submit.ts");
   const results = await submitJobs(ctx.settings, opts.inputs, {
