@@ -17,7 +17,7 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
     [
       ["annotate", "1", "=x"],
       'annotate: "=x" is not KEY=VALUE',
-      "usage: epmt annotate JOBID [KEY=VALUE...] [--remove KEY...] [--json]",
+      "usage: epmt annotate [-n] JOBID [KEY=VALUE...] [--remove KEY...] [--json]",
     ],
     [
       ["source", "--shell", "fish"],

@@ -60,3 +60,21 @@ Deno.test("submit into an in-memory database says nothing is kept", async () => 
   );
   await box.remove();
 });
+
+Deno.test("annotate -n shows what would be stored and changes nothing", async () => {
+  const box = await jobBox();
+  const job = await jobFromFixture(box.dir, "955", "single");
+  assertEquals((await box.epmt(["submit", job])).code, 0);
+  assertEquals((await box.epmt(["annotate", "955", "keep=1"])).code, 0);
+  for (const args of [["-n", "annotate"], ["annotate", "-n"]]) {
+    const r = await box.epmt([...args, "955", "new=2", "--remove", "keep"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(
+      r.stdout,
+      "would store for job 955 (nothing changed):\nnew:  2\n",
+    );
+  }
+  const now = await box.epmt(["annotate", "955", "--json"]);
+  assertEquals(JSON.parse(now.stdout), { keep: "1" });
+  await box.remove();
+});

@@ -52,9 +52,30 @@ export async function annotate(
       [JSON.stringify(patch), jobid],
     );
   }
+  return await readAnnotations(store, jobid);
+}
+
+/** The annotations stored with a job ({} when none). */
+export async function readAnnotations(
+  store: Store,
+  jobid: string,
+): Promise<Record<string, unknown>> {
   const [row] = await store.query(
     "SELECT annotations FROM jobs WHERE jobid = ?",
     [jobid],
   );
   return jsonObject(row?.annotations);
+}
+
+/** What annotate would store: `current` with `set` and `remove` applied. */
+export function patched(
+  current: Record<string, unknown>,
+  set: Record<string, string>,
+  remove: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...current, ...set };
+  for (const k of remove) delete out[k];
+  return Object.fromEntries(
+    Object.keys(out).sort().map((k) => [k, out[k]]),
+  );
 }
