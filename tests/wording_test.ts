@@ -1,7 +1,7 @@
 /** Messages that say what is so: singular counts, a stopped job. */
 import { assertEquals, assertStringIncludes } from "./assert.ts";
 import { jobBox, slurm } from "./job_helpers.ts";
-import { ROOT } from "./helpers.ts";
+import { exists, ROOT } from "./helpers.ts";
 import { jobFromFixture } from "./submit_jobs.ts";
 
 Deno.test("show says 1 thread, not 1 threads", async () => {
@@ -76,5 +76,25 @@ Deno.test("annotate -n shows what would be stored and changes nothing", async ()
   }
   const now = await box.epmt(["annotate", "955", "--json"]);
   assertEquals(JSON.parse(now.stdout), { keep: "1" });
+  await box.remove();
+});
+
+Deno.test("export -n -o FILE says what it would write and writes nothing", async () => {
+  const box = await jobBox();
+  const job = await jobFromFixture(box.dir, "956", "tree");
+  assertEquals((await box.epmt(["submit", job])).code, 0);
+  const out = `${box.dir}/procs.csv`;
+  const r = await box.epmt([
+    "-n",
+    "export",
+    "956",
+    "--what",
+    "procs",
+    "-o",
+    out,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stdout, `would write 9 processes to ${out}\n`);
+  assertEquals(await exists(out), false);
   await box.remove();
 });

@@ -1,7 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { choiceOption, parseOptions } from "../../query/args.ts";
-import { ioReason } from "../../io.ts";
+import { ioReason, print } from "../../io.ts";
 
 export const usage =
   `epmt export JOBID... [--what jobs|procs|threads] [--format json|csv]
@@ -18,9 +18,12 @@ cpu times in µs, rssmax in KiB, I/O in bytes); args are exact.
                  ends in .csv. Object keys are sorted, so SQLite and
                  PostgreSQL give the same output.
   -o FILE        write to FILE (replaced only when the export is complete)
-                 instead of stdout`;
+                 instead of stdout; with -n, only say what would be written`;
 
 const SPEC = { what: "value", format: "value", output: "value" } as const;
+
+/** Where a dry run's records go: counted, not kept. */
+const NOWHERE = { writeSync: (p: Uint8Array) => p.length };
 
 /** `epmt export`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
@@ -56,9 +59,21 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       w.flush();
       return 0;
     }
+    const target = opts.output;
+    if (ctx.flags.dryRun) {
+      const n = await exportJobs(
+        store,
+        jobs,
+        what,
+        format,
+        new Writer(NOWHERE),
+      );
+      const noun = what === "procs" ? "processes" : what;
+      print(`would write ${n} ${noun} to ${target}`);
+      return 0;
+    }
     // A temporary file beside FILE, renamed over it when complete: an
     // interrupted export never leaves a truncated FILE behind.
-    const target = opts.output;
     const tmp = `${target}.epmt-${Deno.pid}.tmp`;
     let file: Deno.FsFile;
     try {
