@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import {
@@ -79,6 +79,12 @@ async function stageOne(
   }
   const files = await listFiles(dir);
   const out = resolve(dest, `${id}.tgz`);
+  // The directory is removed once archived: an archive inside it would go too.
+  if (isWithin(realPath(resolve(dest)), realPath(resolve(dir)))) {
+    throw new UserError(
+      `stage_dest ${dest} is inside the job directory ${dir}, which stage removes: stage to another directory`,
+    );
+  }
   if (await exists(out)) {
     throw new UserError(`${out} already exists; not overwriting it`);
   }
@@ -146,4 +152,22 @@ async function listFiles(dir: string): Promise<string[]> {
   await walk("");
   files.sort();
   return [METADATA_FILE, ...files.filter((f) => f !== METADATA_FILE)];
+}
+
+/**
+ * `path` with symlinks resolved as far as it exists (stage_dest may not
+ * exist yet): the real path of its longest existing part, then the rest.
+ */
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPath(parent), basename(path));
+  }
+}
+
+/** True when `path` is `dir` or below it. */
+function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : dir + "/");
 }
