@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
+import { isFile } from "../io.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import type { Store } from "../db/store.ts";
@@ -86,6 +87,9 @@ export async function submitJobs(
  * where a shell glob would overflow the command line.
  */
 function jobsIn(input: string): string[] {
+  // A job directory is known by its metadata, without listing its (maybe
+  // 100,000) files.
+  if (isJobDir(input)) return [input];
   let names: string[];
   try {
     if (!statSync(input).isDirectory()) return [input];
@@ -93,15 +97,11 @@ function jobsIn(input: string): string[] {
   } catch {
     return [input]; // submitOne says what is wrong with it
   }
-  if (names.includes("job_metadata") || names.includes("job_metadata.tmp")) {
-    return [input];
-  }
   const jobs = names.sort().map((n) => join(input, n)).filter((path) => {
     try {
       const info = statSync(path);
       if (info.isFile()) return isArchivePath(path);
-      return info.isDirectory() &&
-        readdirSync(path).some((n) => n.startsWith("job_metadata"));
+      return info.isDirectory() && isJobDir(path);
     } catch {
       return false;
     }
@@ -109,6 +109,12 @@ function jobsIn(input: string): string[] {
   if (jobs.length === 0) return [input];
   log.info(`${input}: ${jobs.length} jobs in it`);
   return jobs;
+}
+
+/** Whether `dir` holds a job's metadata (stopped, or only started). */
+function isJobDir(dir: string): boolean {
+  return isFile(join(dir, "job_metadata")) ||
+    isFile(join(dir, "job_metadata.tmp"));
 }
 
 function explain(e: unknown): string {
