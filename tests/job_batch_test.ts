@@ -7,7 +7,7 @@ import {
 } from "./assert.ts";
 import { UserError } from "../src/errors.ts";
 import { currentJob, detectJob, jobDir } from "../src/job/batch.ts";
-import { sessionId } from "../src/job/system.ts";
+import { sessionAnchor, sessionId } from "../src/job/system.ts";
 
 Deno.test("detectJob() reads each batch system's variables", async (t) => {
   const cases: [string, Record<string, string>, string[]][] = [
@@ -71,7 +71,8 @@ Deno.test("detectJob() reads each batch system's variables", async (t) => {
 
 Deno.test("detectJob() outside a batch system fakes and bakes from the session id", async () => {
   const job = await detectJob({ PATH: "/bin" });
-  const sid = String(sessionId());
+  const session = sessionAnchor();
+  const sid = String(session.id);
   assertEquals(job.batch, null);
   assertEquals(job.id, sid);
   assertEquals(job.name, sid);
@@ -79,7 +80,10 @@ Deno.test("detectJob() outside a batch system fakes and bakes from the session i
   assertEquals(job.warnings.length, 4);
   assertEquals(
     job.warnings[0],
-    `JOB_ID unset: Using session id ${sid} as JOB_ID`,
+    session.leader
+      ? `JOB_ID unset: Using session id ${sid} as JOB_ID`
+      : `JOB_ID unset: Using pid ${sid}, the first process of this session ` +
+        `in our PID namespace (its leader is outside), as JOB_ID`,
   );
   assertEquals(
     job.warnings[1],
@@ -99,6 +103,19 @@ Deno.test("sessionId() matches /proc/self/stat's session field", () => {
   const stat = Deno.readTextFileSync("/proc/self/stat");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   assertEquals(sessionId(), Number(fields[3]));
+});
+
+Deno.test("sessionAnchor() is the session id, or the top visible ancestor when it is 0", () => {
+  const anchor = sessionAnchor();
+  const sid = sessionId();
+  if (sid > 0) {
+    assertEquals(anchor, { id: sid, leader: true });
+    return;
+  }
+  assertEquals(anchor.leader, false);
+  const stat = Deno.readTextFileSync(`/proc/${anchor.id}/stat`);
+  const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+  assertEquals(ppid, "0", `pid ${anchor.id} has a visible parent`);
 });
 
 Deno.test("jobDir() is <papiex_output>/<user>/<jobid>/ and refuses escapes", async () => {

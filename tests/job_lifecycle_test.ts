@@ -179,6 +179,55 @@ Deno.test("fake-and-bake: outside a batch system the session id is the job id", 
   await box.remove();
 });
 
+// Containers and CI runners start jobs in a PID namespace whose session
+// leader is outside it; the kernel then says session 0.
+const unshare = new Deno.Command("unshare", {
+  args: ["--pid", "--fork", "--mount-proc", "true"],
+  stdout: "null",
+  stderr: "null",
+}).outputSync();
+
+Deno.test({
+  name: "fake-and-bake in a PID namespace with no visible session leader",
+  ignore: !unshare.success,
+  fn: async () => {
+    const box = await jobBox();
+    const script = join(box.dir, "nsjob.sh");
+    // source runs in a command substitution (a subshell) and must still
+    // find the job start made.
+    await Deno.writeTextFile(
+      script,
+      `"${LAUNCHER}" start
+env_lines=$("${LAUNCHER}" source)
+` +
+        `test -n "$env_lines" || exit 3
+"${LAUNCHER}" run sh -c 'exit 0'
+` +
+        `"${LAUNCHER}" stop
+`,
+    );
+    const r = await box.run("unshare", [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "bash",
+      script,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const m = r.stderr.match(
+      /^WARNING:epmt: JOB_ID unset: Using pid (\d+), the first process of this session in our PID namespace \(its leader is outside\), as JOB_ID$/m,
+    );
+    assert(m, r.stderr);
+    assertEquals(m[1], "1", "bash is the namespace's first process");
+    const jobdir = listDir(box.out).map((u) => join(box.out, u, "1"))
+      .find((d) => listDir(d).includes("job_metadata"));
+    assert(jobdir, `no finished job 1 under ${box.out}`);
+    const meta = await metadataOf(jobdir);
+    assertEquals([meta.job_pl_id, meta.job_pl_jobname], ["1", "1"]);
+    await box.remove();
+  },
+});
+
 Deno.test("-a run passes the command's exit status and streams through", async (t) => {
   const box = await jobBox();
   const cases: [string, string[], number][] = [

@@ -8,7 +8,12 @@ import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import type { Settings } from "../settings/mod.ts";
 import { slurmJobRecord } from "./slurm.ts";
-import { processName, processScript, sessionId, userName } from "./system.ts";
+import {
+  processName,
+  processScript,
+  sessionAnchor,
+  userName,
+} from "./system.ts";
 
 /** The batch systems we recognise. */
 export type BatchSystem = "slurm" | "pbs" | "lsf";
@@ -123,8 +128,14 @@ export async function detectJob(
     : {};
   name ??= fromSlurm.name;
   if (id === undefined) {
-    id = String(sessionId());
-    warnings.push(`JOB_ID unset: Using session id ${id} as JOB_ID`);
+    const session = sessionAnchor();
+    id = String(session.id);
+    warnings.push(
+      session.leader
+        ? `JOB_ID unset: Using session id ${id} as JOB_ID`
+        : `JOB_ID unset: Using pid ${id}, the first process of this session ` +
+          `in our PID namespace (its leader is outside), as JOB_ID`,
+    );
   }
   if (name === undefined) {
     name = id;

@@ -51,13 +51,32 @@ function statFields(pid: number): string[] | undefined {
 
 /** Our session id (getsid(0)), read from /proc/<our pid>/stat. */
 export function sessionId(): number {
-  const fields = statFields(Deno.pid);
-  // After the name: state, ppid, pgrp, session.
-  const sid = Number(fields?.[3]);
-  if (!Number.isInteger(sid) || sid <= 0) {
+  const sid = Number(statFields(Deno.pid)?.[3]);
+  // 0 is a real answer: the session leader is outside our PID namespace.
+  if (!Number.isInteger(sid) || sid < 0) {
     throw new Error("cannot read the session id from /proc/self/stat");
   }
   return sid;
+}
+
+/**
+ * The process that stands for our session, the same for every command of
+ * one job script or login. Normally the session id; in a container or
+ * other PID namespace whose session leader lives outside it, the kernel
+ * reports session 0, and the oldest ancestor we can see (the namespace's
+ * first process, usually) takes its place.
+ */
+export function sessionAnchor(): { id: number; leader: boolean } {
+  const sid = sessionId();
+  if (sid > 0) return { id: sid, leader: true };
+  let pid = Deno.pid;
+  for (let hops = 0; hops < 4096; hops++) {
+    // After the name: state, ppid.
+    const ppid = Number(statFields(pid)?.[1]);
+    if (!Number.isInteger(ppid) || ppid <= 0) break;
+    pid = ppid;
+  }
+  return { id: pid, leader: false };
 }
 
 /** The command line of a process, or undefined when it cannot be read. */
