@@ -301,8 +301,12 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
     cfg.clk_tck = (long)getauxval(AT_CLKTCK);
     if (cfg.clk_tck <= 0)
         cfg.clk_tck = 100;
+    cfg.page_kib = (long)getauxval(AT_PAGESZ) / 1024;
+    if (cfg.page_kib <= 0)
+        cfg.page_kib = 4;
 
     st.ppid = k_getppid();
+    st.rss_start = rss_now();
     if (!handed)
         st.start_us = now_us();
     perf_init();
@@ -445,6 +449,7 @@ static int emit(void)
     if (cap > 64 && !(rows = k_mmap(rows_bytes)))
         return -1;
     unsigned n = snapshot(rows, cap);
+    rss_own(rows, n);
 
     char small[512], *path = small;
     long pl = exe_path(path, sizeof small);

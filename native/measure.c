@@ -213,8 +213,11 @@ int measure_self(struct slot *s, uint64_t *pscope)
     pid_t tid = s->tid ? path_tid(s) : k_gettid();
     uint64_t f[STAT_FIELDS];
     int r = read_stat(tid, f);
-    if (r == 0)
+    s->rss_kib = 0;
+    if (r == 0) {
         from_stat(f, m, pscope);
+        s->rss_kib = f[24] * (uint64_t)cfg.page_kib;
+    }
     read_io(tid, m);
     read_schedstat(tid, m);
     return r;
@@ -225,9 +228,11 @@ int measure_other(struct slot *s, uint64_t *pscope)
     uint64_t f[STAT_FIELDS];
     uint64_t *m = s->m;
     s->cpu_ns = thread_clock_ns(s->tid);
+    s->rss_kib = 0;
     if (read_stat(s->tid, f) < 0)
         return -1;
     from_stat(f, m, pscope);
+    s->rss_kib = f[24] * (uint64_t)cfg.page_kib;
     m[M_MINFLT] = f[10];
     m[M_MAJFLT] = f[12];
     read_schedstat(s->tid, m);
@@ -259,4 +264,35 @@ int measure_other(struct slot *s, uint64_t *pscope)
     if (k_getrusage(RUSAGE_SELF, &ru) == 0)
         m[M_RSSMAX] = (uint64_t)ru.ru_maxrss;
     return 0;
+}
+
+uint64_t rss_now(void)
+{
+    struct rusage ru;
+    if (k_getrusage(RUSAGE_THREAD, &ru) != 0)
+        return UINT64_MAX; /* unknown: every reading may be inherited */
+    return (uint64_t)ru.ru_maxrss;
+}
+
+void rss_own(struct slot *const *rows, unsigned n)
+{
+    if (st.forked)
+        return;
+    uint64_t hwm = 0;
+    int have = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t *v = &rows[i]->m[M_RSSMAX];
+        if (*v > st.rss_start || rows[i]->rss_kib >= st.rss_start)
+            continue;
+        if (!have) {
+            /* status, unlike stat, is long (up to a page with many
+             * groups); VmHWM comes before the long lines at its end. */
+            char text[4096];
+            have = 1;
+            if (read_small("/proc/self/status", text, sizeof text) >= 0)
+                hwm = keyed(text, "\nVmHWM:");
+        }
+        if (hwm && hwm < *v)
+            *v = hwm;
+    }
 }

@@ -86,6 +86,7 @@ static struct slot *slot_claim(void)
         s->m[k] = 0;
     s->has_base = 0;
     s->cpu_ns = -1;
+    s->rss_kib = 0;
     for (int k = 0; k < MAX_EVENTS; k++) {
         s->ev[k] = -1;
         s->evbase[k] = 0;
