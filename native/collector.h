@@ -168,8 +168,6 @@ struct proc {
     int64_t start_us;     /* epoch microseconds */
     int64_t end_us;
     int exitcode, exitsignal;
-    uint64_t rss_start;   /* ru_maxrss (KiB) at start-up: the most this
-                           * image can have inherited (see rss_own) */
     int has_base;         /* base[]: process-scope counters at image start */
     uint64_t base[M_COUNT];
     uint64_t pscope[M_COUNT]; /* process-scope metrics read when writing */
@@ -294,17 +292,14 @@ int measure_self(struct slot *s, uint64_t *pscope);
  * schedstat run time. Async-signal-safe. Returns -1 if the thread is gone. */
 int measure_other(struct slot *s, uint64_t *pscope);
 
-/* ru_maxrss (KiB) now: read at start-up into st.rss_start. */
-uint64_t rss_now(void);
-
 /* Makes the rssmax of each row (raw ru_maxrss, read when the row was) this
  * image's own peak. ru_maxrss is the larger of the peak the process kept
- * from before (what an exec'd-over image or a parent's pages shared up to
- * the exec left) and the peak of its memory now. A reading is its own
- * when it cannot be the kept one: in a fork child that has not exec'd (it
- * keeps nothing: the kernel starts its peak at its own RSS), when it is
- * above st.rss_start, or when the resident size read with it (rss_kib) has
- * reached st.rss_start. Any other is replaced by the smaller of it and
+ * from before (what an exec'd-over image left, or the pages a child that
+ * execs shared with its parent) and the peak of its memory now. A reading
+ * is its own when it cannot be the kept one: in a fork child that has not
+ * exec'd (it keeps nothing: the kernel starts its peak at its own RSS), or
+ * when the resident size read with it (rss_kib) has reached it (so the
+ * kept peak was no higher). Any other is replaced by the smaller of it and
  * /proc/self/status VmHWM (the current memory's own peak; read once, and
  * only then). Async-signal-safe. */
 void rss_own(struct slot *const *rows, unsigned n);

@@ -306,7 +306,6 @@ __attribute__((constructor)) static void collector_init(int argc, char **argv,
         cfg.page_kib = 4;
 
     st.ppid = k_getppid();
-    st.rss_start = rss_now();
     if (!handed)
         st.start_us = now_us();
     perf_init();

@@ -266,14 +266,6 @@ int measure_other(struct slot *s, uint64_t *pscope)
     return 0;
 }
 
-uint64_t rss_now(void)
-{
-    struct rusage ru;
-    if (k_getrusage(RUSAGE_THREAD, &ru) != 0)
-        return UINT64_MAX; /* unknown: every reading may be inherited */
-    return (uint64_t)ru.ru_maxrss;
-}
-
 void rss_own(struct slot *const *rows, unsigned n)
 {
     if (st.forked)
@@ -282,7 +274,7 @@ void rss_own(struct slot *const *rows, unsigned n)
     int have = 0;
     for (unsigned i = 0; i < n; i++) {
         uint64_t *v = &rows[i]->m[M_RSSMAX];
-        if (*v > st.rss_start || rows[i]->rss_kib >= st.rss_start)
+        if (rows[i]->rss_kib >= *v)
             continue;
         if (!have) {
             /* status, unlike stat, is long (up to a page with many
