@@ -296,12 +296,12 @@ int measure_other(struct slot *s, uint64_t *pscope);
  * image's own peak. ru_maxrss is the larger of the peak the process kept
  * from before (what an exec'd-over image left, or the pages a child that
  * execs shared with its parent) and the peak of its memory now. A reading
- * is its own when it cannot be the kept one: in a fork child that has not
- * exec'd (it keeps nothing: the kernel starts its peak at its own RSS), or
- * when the resident size read with it (rss_kib) has reached it (so the
- * kept peak was no higher). Any other is replaced by the smaller of it and
- * /proc/self/status VmHWM (the current memory's own peak; read once, and
- * only then). Async-signal-safe. */
+ * is taken as its own in a fork child that has not exec'd (it keeps
+ * nothing: the kernel starts its peak at its own RSS), and when the
+ * resident size read with it (rss_kib) is no more than 64 pages below it:
+ * the own peak lies between the two. Any other is replaced by the smaller
+ * of it and /proc/self/status VmHWM (the current memory's own peak; read
+ * once, and only then). Async-signal-safe. */
 void rss_own(struct slot *const *rows, unsigned n);
 
 /* ---- perf events (perf.c) ------------------------------------------------ */

@@ -266,6 +266,12 @@ int measure_other(struct slot *s, uint64_t *pscope)
     return 0;
 }
 
+/* A reading at most this many pages above the resident size read with it
+ * is taken as the image's own: it is then at most this much above it, which
+ * is about how far the kernel's RSS counters are themselves approximate
+ * (cached per CPU or per thread, up to 32-64 pages each). */
+#define RSS_SLACK_PAGES 64
+
 void rss_own(struct slot *const *rows, unsigned n)
 {
     if (st.forked)
@@ -274,7 +280,8 @@ void rss_own(struct slot *const *rows, unsigned n)
     int have = 0;
     for (unsigned i = 0; i < n; i++) {
         uint64_t *v = &rows[i]->m[M_RSSMAX];
-        if (rows[i]->rss_kib >= *v)
+        uint64_t slack = RSS_SLACK_PAGES * (uint64_t)cfg.page_kib;
+        if (rows[i]->rss_kib + slack >= *v)
             continue;
         if (!have) {
             /* status, unlike stat, is long (up to a page with many
