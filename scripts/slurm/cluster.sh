@@ -21,6 +21,8 @@ set -euo pipefail
 DIR=${EPMT_SLURM_DIR:-/var/lib/epmt-slurm}
 CONF=$DIR/slurm.conf
 MUNGE_SOCKET=$DIR/munge/run/munge.socket
+CTLD_PORT=6817
+SLURMD_PORT=6818
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export SLURM_CONF=$CONF
 
@@ -147,8 +149,8 @@ SlurmdUser=root
 AuthType=auth/munge
 AuthInfo=socket=$MUNGE_SOCKET
 CredType=cred/munge
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
 SlurmctldPidFile=$DIR/run/slurmctld.pid
@@ -179,6 +181,8 @@ CONF
 
 start_munge() {
   alive "$DIR/munge/run/munged.pid" munged && return 0
+  # One we cannot see (another PID namespace) that answers will do.
+  timeout 5 munge -n -S "$MUNGE_SOCKET" >/dev/null 2>&1 && return 0
   mkdir -p "$DIR/munge/etc" "$DIR/munge/run" "$DIR/munge/log" "$DIR/munge/lib"
   chown -R munge:munge "$DIR/munge"
   chmod 0700 "$DIR/munge/etc" "$DIR/munge/log" "$DIR/munge/lib"
@@ -213,6 +217,33 @@ daemon() {
     >>"$DIR/log/daemons.out" 2>&1 9>&-
 }
 
+# PORT: something listens on 127.0.0.1:PORT.
+listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# A daemon of this cluster that holds its port though its pid file names no
+# process we can see was started in another PID namespace (a CI run inside
+# a container, a session outside it). It would keep our daemons off the
+# ports, or run our jobs where our files are not: ask SLURM to shut it
+# down, through a controller of ours if it has none.
+evict_foreign() {
+  local foreign=0 _
+  alive "$DIR/run/slurmctld.pid" slurmctld || ! listening $CTLD_PORT || foreign=1
+  alive "$DIR/run/slurmd.pid" slurmd || ! listening $SLURMD_PORT || foreign=1
+  [ $foreign -eq 1 ] || return 0
+  say "daemons of $CONF that this PID namespace cannot see hold its ports: shutting them down"
+  start_munge
+  listening $CTLD_PORT || daemon slurmctld -c -f "$CONF"
+  for _ in $(seq 50); do
+    timeout 5 scontrol shutdown >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for _ in $(seq 100); do
+    listening $CTLD_PORT || listening $SLURMD_PORT || return 0
+    sleep 0.2
+  done
+  say "they still hold ports $CTLD_PORT/$SLURMD_PORT after 20 s"
+}
+
 up() {
   install_packages
   mkdir -p "$DIR/state" "$DIR/spool" "$DIR/run" "$DIR/log"
@@ -225,6 +256,7 @@ up() {
     stop_pid "$DIR/run/slurmd.pid" slurmd
     stop_pid "$DIR/run/slurmctld.pid" slurmctld
   fi
+  evict_foreign
   start_munge
   # -c: start clean, forgetting jobs and node states of an earlier run
   # whose daemons are gone.
