@@ -237,11 +237,25 @@ evict_foreign() {
     timeout 5 scontrol shutdown >/dev/null 2>&1 && break
     sleep 0.2
   done
+  # Gone once the ports are free and no pid file is locked any more: a
+  # daemon still exiting would remove the pid file ours is about to write.
   for _ in $(seq 100); do
-    listening $CTLD_PORT || listening $SLURMD_PORT || return 0
+    if ! listening $CTLD_PORT && ! listening $SLURMD_PORT &&
+      ! held "$DIR/run/slurmctld.pid" && ! held "$DIR/run/slurmd.pid"; then
+      rm -f "$DIR/run/slurmctld.pid" "$DIR/run/slurmd.pid"
+      return 0
+    fi
     sleep 0.2
   done
-  say "they still hold ports $CTLD_PORT/$SLURMD_PORT after 20 s"
+  say "they still hold ports $CTLD_PORT/$SLURMD_PORT or their pid files after 20 s"
+}
+
+# PIDFILE: some process, seen or not, holds a lock on it (/proc/locks
+# lists every lock on the host).
+held() {
+  local ino
+  ino=$(stat -c %i "$1" 2>/dev/null) || return 1
+  grep -Eq "^[0-9]+: .* [0-9a-f]+:[0-9a-f]+:$ino " /proc/locks
 }
 
 up() {
