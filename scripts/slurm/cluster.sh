@@ -39,13 +39,29 @@ alive() {
   [ "${stat%% *}" != Z ]
 }
 
+# NAME (slurmctld, slurmd): a daemon of ours runs where we can see it,
+# known by its command line. Not by its pid file: one started in another
+# PID namespace names a pid we cannot see, and one exiting there may
+# remove the file ours has just written.
+running() { pgrep -f "^$1 -c -f $CONF\$" >/dev/null; }
+
+# NAME: TERM our visible daemons of that name, KILL them after 10 s.
+stop_daemon() {
+  local _
+  pkill -f "^$1 -c -f $CONF\$" || return 0
+  for _ in $(seq 100); do
+    running "$1" || return 0
+    sleep 0.1
+  done
+  pkill -9 -f "^$1 -c -f $CONF\$" || true
+}
+
 node_state() { # sinfo's short state of our node ("idle", "down*", ...)
   timeout 10 sinfo -h -N -o %t 2>/dev/null | head -n1
 }
 
 ready() {
-  alive "$DIR/munge/run/munged.pid" munged && alive "$DIR/run/slurmctld.pid" slurmctld &&
-    alive "$DIR/run/slurmd.pid" slurmd || return 1
+  munge_ok && running slurmctld && running slurmd || return 1
   case $(node_state) in
     idle | mix | alloc | comp) return 0 ;;
     *) return 1 ;;
@@ -179,10 +195,14 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscrib
 CONF
 }
 
+# Our munged runs, or one we cannot see (another PID namespace) answers.
+munge_ok() {
+  alive "$DIR/munge/run/munged.pid" munged ||
+    timeout 5 munge -n -S "$MUNGE_SOCKET" >/dev/null 2>&1
+}
+
 start_munge() {
-  alive "$DIR/munge/run/munged.pid" munged && return 0
-  # One we cannot see (another PID namespace) that answers will do.
-  timeout 5 munge -n -S "$MUNGE_SOCKET" >/dev/null 2>&1 && return 0
+  munge_ok && return 0
   mkdir -p "$DIR/munge/etc" "$DIR/munge/run" "$DIR/munge/log" "$DIR/munge/lib"
   chown -R munge:munge "$DIR/munge"
   chmod 0700 "$DIR/munge/etc" "$DIR/munge/log" "$DIR/munge/lib"
@@ -227,8 +247,8 @@ listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 # down, through a controller of ours if it has none.
 evict_foreign() {
   local foreign=0 _
-  alive "$DIR/run/slurmctld.pid" slurmctld || ! listening $CTLD_PORT || foreign=1
-  alive "$DIR/run/slurmd.pid" slurmd || ! listening $SLURMD_PORT || foreign=1
+  running slurmctld || ! listening $CTLD_PORT || foreign=1
+  running slurmd || ! listening $SLURMD_PORT || foreign=1
   [ $foreign -eq 1 ] || return 0
   say "daemons of $CONF that this PID namespace cannot see hold its ports: shutting them down"
   start_munge
@@ -267,15 +287,15 @@ up() {
   write_if_changed "$CONF" "$(conf_text)" && changed=1
   if [ $changed -eq 0 ] && ready; then return 0; fi
   if [ $changed -eq 1 ]; then
-    stop_pid "$DIR/run/slurmd.pid" slurmd
-    stop_pid "$DIR/run/slurmctld.pid" slurmctld
+    stop_daemon slurmd
+    stop_daemon slurmctld
   fi
   evict_foreign
   start_munge
   # -c: start clean, forgetting jobs and node states of an earlier run
   # whose daemons are gone.
-  alive "$DIR/run/slurmctld.pid" slurmctld || daemon slurmctld -c -f "$CONF"
-  alive "$DIR/run/slurmd.pid" slurmd || daemon slurmd -c -f "$CONF"
+  running slurmctld || daemon slurmctld -c -f "$CONF"
+  running slurmd || daemon slurmd -c -f "$CONF"
   local _ state=""
   for _ in $(seq 100); do
     state=$(node_state)
@@ -294,8 +314,8 @@ up() {
 }
 
 down() {
-  stop_pid "$DIR/run/slurmd.pid" slurmd
-  stop_pid "$DIR/run/slurmctld.pid" slurmctld
+  stop_daemon slurmd
+  stop_daemon slurmctld
   stop_pid "$DIR/munge/run/munged.pid" munged
 }
 
