@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createTestDb, type TestDb } from "../tests/pg.ts";
+import { PAPIEX_CSV_HEADER } from "../tests/query_helpers.ts";
 import { encodeMetadata, type JobMetadata } from "../src/job/metadata.ts";
 import { openStore, type SqlValue } from "../src/db/mod.ts";
 import { loadSettings } from "../src/settings/mod.ts";
@@ -38,12 +39,6 @@ const LIMIT_MS = 1000;
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LAUNCHER = join(ROOT, "epmt");
-const HEADER =
-  "tags,hostname,exename,path,args,exitcode,exitsignal,pid,generation,ppid,pgid,sid," +
-  "numtids,mpinumranks,tid,mpirank,start,end,usertime,systemtime,rssmax,minflt,majflt," +
-  "inblock,outblock,vol_ctxsw,invol_ctxsw,cminflt,cmajflt,cutime,cstime,num_threads," +
-  "starttime,processor,delayacct_blkio_time,guest_time,rchar,wchar,syscr,syscw," +
-  "read_bytes,write_bytes,cancelled_write_bytes,time_oncpu,time_waiting,timeslices";
 
 // ---------------------------------------------------------------- data
 
@@ -143,7 +138,7 @@ function writeCollated(
     truncate: true,
   });
   const enc = new TextEncoder();
-  const parts: string[] = [HEADER + "\n"];
+  const parts: string[] = [PAPIEX_CSV_HEADER + "\n"];
   let size = 0;
   const flush = () => {
     const bytes = enc.encode(parts.join(""));

@@ -61,7 +61,8 @@ export interface GenProcess {
   kids?: GenProcess[];
 }
 
-const HEADER =
+/** The header line of a current papiex CSV file (the query bench uses it too). */
+export const PAPIEX_CSV_HEADER =
   "tags,hostname,exename,path,args,exitcode,exitsignal,pid,generation,ppid,pgid,sid," +
   "numtids,mpinumranks,tid,mpirank,start,end,usertime,systemtime,rssmax,minflt,majflt," +
   "inblock,outblock,vol_ctxsw,invol_ctxsw,cminflt,cmajflt,cutime,cstime,num_threads," +
@@ -143,7 +144,7 @@ export async function generatedJob(
     ];
     await Deno.writeTextFile(
       join(dir, `vm-papiex-${me}-0.csv`),
-      `${HEADER}\n${row.join(",")}\n`,
+      `${PAPIEX_CSV_HEADER}\n${row.join(",")}\n`,
     );
   };
   await write(root, 1);
