@@ -240,8 +240,8 @@ daemon() {
 # PORT: something listens on 127.0.0.1:PORT.
 listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
-# A daemon of this cluster that holds its port though its pid file names no
-# process we can see was started in another PID namespace (a CI run inside
+# A daemon of this cluster that holds its port though no such process of
+# ours runs where we can see it was started in another PID namespace (a CI run inside
 # a container, a session outside it). It would keep our daemons off the
 # ports, or run our jobs where our files are not: ask SLURM to shut it
 # down, through a controller of ours if it has none.
@@ -257,8 +257,9 @@ evict_foreign() {
     timeout 5 scontrol shutdown >/dev/null 2>&1 && break
     sleep 0.2
   done
-  # Gone once the ports are free and no pid file is locked any more: a
-  # daemon still exiting would remove the pid file ours is about to write.
+  # Gone once the ports are free and their pid files are unlocked (the
+  # lock goes with the process): a controller that closed its port may
+  # still be saving the state ours is about to start from.
   for _ in $(seq 100); do
     if ! listening $CTLD_PORT && ! listening $SLURMD_PORT &&
       ! held "$DIR/run/slurmctld.pid" && ! held "$DIR/run/slurmd.pid"; then
