@@ -8,7 +8,7 @@ import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import { detectJob, jobDir, type JobIdentity } from "./batch.ts";
-import { envChanges, parseTags, recordableEnv } from "./env.ts";
+import { envChanges, maskSecretText, parseTags, recordableEnv } from "./env.ts";
 import {
   exists,
   jobState,
@@ -204,7 +204,9 @@ export async function requireStarted(c: JobContext): Promise<void> {
  */
 export async function recordRun(c: JobContext, run: JobRun): Promise<void> {
   try {
-    await Deno.writeTextFile(c.dir + RUNS_FILE, JSON.stringify(run) + "\n", {
+    // A command line may hold a password (--password=...).
+    const masked = { ...run, argv: run.argv.map(maskSecretText) };
+    await Deno.writeTextFile(c.dir + RUNS_FILE, JSON.stringify(masked) + "\n", {
       append: true,
       mode: PRIVATE_FILE_MODE,
     });
