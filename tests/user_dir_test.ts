@@ -29,8 +29,10 @@ Deno.test("start refuses a planted user directory", async (t) => {
     assert(lines[0].includes(userDir), lines[0]);
     assert(lines[0].includes("symlink"), lines[0]);
     assertEquals(listDir(trap), [], "nothing written through the symlink");
-    // run -a must not write there either (and still runs the command).
-    const run = await box.epmt(["-a", "run", "true"], env);
+    // -a run must not write there either, and still runs the command.
+    const run = await box.epmt(["-a", "run", "sh", "-c", "exit 4"], env);
+    assertEquals(run.code, 4, run.stderr);
+    assert(run.stderr.includes("running sh without collection"), run.stderr);
     assertEquals(listDir(trap), [], run.stderr);
     await Deno.remove(userDir);
   });
