@@ -16,6 +16,7 @@ import { readJobDir } from "./job_dir.ts";
 import { summarize } from "./job_row.ts";
 import { Progress } from "./progress.ts";
 import { extractArchive, isArchivePath } from "../archive/mod.ts";
+import { makeScratch, removeStaleScratch } from "./scratch.ts";
 
 /** What happened to one input. */
 export interface SubmitResult {
@@ -65,7 +66,9 @@ export async function submitJobs(
     } else if (opts.drop) {
       log.info("dry run: the database schema would be dropped and recreated");
     }
-    for (const input of inputs.flatMap(jobsIn)) {
+    const jobs = inputs.flatMap(jobsIn);
+    if (jobs.some(isArchivePath)) await removeStaleScratch();
+    for (const input of jobs) {
       try {
         results.push(await submitOne(input, settings, store, progress));
       } catch (e) {
@@ -151,14 +154,20 @@ async function submitOne(
       `${input} is neither a job directory nor an archive (.tgz, .tar.gz, .tar)`,
     );
   }
-  // Extracted into a private temporary directory, always removed; the
-  // archive itself is only read.
-  const tmp = await Deno.makeTempDir({ prefix: "epmt-submit-" });
+  // Extracted into a private temporary directory, always removed (by the
+  // next run, if this one is killed); the archive itself is only read.
+  const scratch = await makeScratch();
   try {
-    await extractArchive(input, tmp);
-    return await submitDir(jobRoot(tmp), input, settings, store, progress);
+    await extractArchive(input, scratch.dir);
+    return await submitDir(
+      jobRoot(scratch.dir),
+      input,
+      settings,
+      store,
+      progress,
+    );
   } finally {
-    await Deno.remove(tmp, { recursive: true });
+    await scratch.remove();
   }
 }
 
