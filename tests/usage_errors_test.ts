@@ -48,10 +48,28 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
       assert(!r.stderr.includes("global flags:"), r.stderr);
     });
   }
-  await t.step("an unknown command still gets the whole usage", async () => {
-    const r = await epmt(["bogus"], { env: box.env });
+  await t.step(
+    "an unknown command is one line, with a suggestion",
+    async () => {
+      for (
+        const [name, hint] of [["bogus", ""], ["lsit", " (did you mean list?)"]]
+      ) {
+        const r = await epmt([name], { env: box.env });
+        assertEquals(r.code, 2);
+        assertEquals(
+          r.stderr,
+          `ERROR:epmt: unknown command ${name}${hint}; 'epmt help' lists the commands\n`,
+        );
+      }
+    },
+  );
+  await t.step("an unknown option is one line, with a suggestion", async () => {
+    const r = await epmt(["outliers", "--jsno"], { env: box.env });
     assertEquals(r.code, 2);
-    assert(r.stderr.includes("global flags:"), r.stderr);
+    assertEquals(
+      r.stderr,
+      "ERROR:epmt: outliers: unknown option --jsno (did you mean --json?)\n",
+    );
   });
   await Deno.remove(box.dir, { recursive: true });
 });

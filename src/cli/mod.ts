@@ -2,9 +2,9 @@
 import { UsageError, UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import { VERSION } from "../version.ts";
-import { Context } from "./context.ts";
+import { Context, usageOf } from "./context.ts";
 import { parseGlobalFlags } from "./global_flags.ts";
-import { COMMANDS } from "./registry.ts";
+import { COMMANDS, unknownCommand } from "./registry.ts";
 import { usageText } from "./usage.ts";
 import { print } from "../io.ts";
 
@@ -42,10 +42,10 @@ async function runCommand(
   args: string[],
 ): Promise<number> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!entry) throw new UsageError(`unknown command ${name}`);
+  if (!entry) throw unknownCommand(name);
   const command = await entry.load();
   if (name !== "help" && name !== "run" && wantsHelp(args)) {
-    print(command.usage);
+    print(usageOf(command));
     return 0;
   }
   // Settings are read now so the debug setting also governs logging; but
@@ -57,7 +57,12 @@ async function runCommand(
     return await command.run(ctx, args);
   } catch (e) {
     if (e instanceof UsageError && name !== "help") {
-      e.command = { name, synopsis: synopsis(command.usage) };
+      e.command = {
+        name,
+        synopsis: command.command
+          ? usageOf(command).split("\n\n")[0].replace(/^usage: /, "")
+          : synopsis(usageOf(command)),
+      };
     }
     throw e;
   }
@@ -79,6 +84,10 @@ function wantsHelp(args: string[]): boolean {
 }
 
 function report(e: unknown): number {
+  if (e instanceof UsageError && e.oneLine) {
+    log.error(e.message);
+    return e.exitCode;
+  }
   if (e instanceof UsageError) {
     log.error(e.message);
     console.error(

@@ -12,7 +12,7 @@ import { JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
 import {
   createStatements,
   dropStatements,
-  MIGRATIONS,
+  migrationStatements,
   SCHEMA_VERSION,
 } from "./schema.ts";
 import {
@@ -285,8 +285,8 @@ export class PostgresStore implements Store {
             `this epmt understands (${SCHEMA_VERSION}): upgrade epmt`,
         );
       }
-      for (let v = version; v < SCHEMA_VERSION; v++) {
-        for (const s of MIGRATIONS[v]("postgres")) await tx.unsafe(s);
+      for (const s of migrationStatements(version, "postgres")) {
+        await tx.unsafe(s);
       }
       if (version < SCHEMA_VERSION) {
         await tx`UPDATE schema_version SET version = ${SCHEMA_VERSION}`;

@@ -1,7 +1,6 @@
 import { displayValue, KEYS } from "../../settings/mod.ts";
-import { UsageError } from "../../errors.ts";
-import type { Context } from "../context.ts";
-import { COMMANDS } from "../registry.ts";
+import { type Context, usageOf } from "../context.ts";
+import { COMMANDS, unknownCommand } from "../registry.ts";
 import { usageText } from "../usage.ts";
 import { print } from "../../io.ts";
 
@@ -13,10 +12,8 @@ variables overriding them; with COMMAND, that command's usage.`;
 export async function run(ctx: Context, args: string[]): Promise<number> {
   if (args.length > 0) {
     const name = args[0];
-    if (!Object.hasOwn(COMMANDS, name)) {
-      throw new UsageError(`unknown command ${name}`);
-    }
-    print((await COMMANDS[name].load()).usage);
+    if (!Object.hasOwn(COMMANDS, name)) throw unknownCommand(name);
+    print(usageOf(await COMMANDS[name].load()));
     return 0;
   }
   print(usageText());
