@@ -7,6 +7,7 @@ import { parseGlobalFlags } from "./global_flags.ts";
 import { COMMANDS, unknownCommand } from "./registry.ts";
 import { usageText } from "./usage.ts";
 import { print } from "../io.ts";
+import type { AnyCommand } from "./options.ts";
 
 /** Runs epmt with `argv` (without the program name); returns the exit code. */
 export async function main(
@@ -44,7 +45,7 @@ async function runCommand(
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw unknownCommand(name);
   const command = await entry.load();
-  if (name !== "help" && name !== "run" && wantsHelp(args)) {
+  if (name !== "help" && wantsHelp(command.command, args)) {
     print(usageOf(command));
     return 0;
   }
@@ -59,9 +60,7 @@ async function runCommand(
     if (e instanceof UsageError && name !== "help") {
       e.command = {
         name,
-        synopsis: command.command
-          ? usageOf(command).split("\n\n")[0].replace(/^usage: /, "")
-          : synopsis(usageOf(command)),
+        synopsis: usageOf(command).split("\n\n")[0].replace(/^usage: /, ""),
       };
     }
     throw e;
@@ -69,15 +68,18 @@ async function runCommand(
 }
 
 /**
- * A command's synopsis, the first paragraph of its usage text, with its
- * later lines indented to follow "usage: ".
+ * True when -h or --help is among the command's own options: anywhere
+ * before `--`, or for a command that passes its arguments through
+ * (`epmt run ls -h`), before its first positional.
  */
-function synopsis(usage: string): string {
-  return usage.split("\n\n")[0].replace(/^usage: /, "")
-    .replaceAll("\n", "\n       ");
-}
-
-function wantsHelp(args: string[]): boolean {
+function wantsHelp(command: AnyCommand, args: string[]): boolean {
+  if (command.decl.passThrough) {
+    try {
+      return command.parse(args).globals.help;
+    } catch {
+      return false;
+    }
+  }
   const end = args.indexOf("--");
   const own = end < 0 ? args : args.slice(0, end);
   return own.includes("-h") || own.includes("--help");
