@@ -6,7 +6,7 @@ import { Context, usageOf } from "./context.ts";
 import { parseGlobalFlags } from "./global_flags.ts";
 import { COMMANDS, unknownCommand } from "./registry.ts";
 import { usageText } from "./usage.ts";
-import { print } from "../io.ts";
+import { print, printError } from "../io.ts";
 import type { AnyCommand } from "./options.ts";
 
 /** Runs epmt with `argv` (without the program name); returns the exit code. */
@@ -25,7 +25,7 @@ export async function main(
     }
     const [name, ...args] = rest;
     if (name === undefined || flags.help) {
-      if (name !== undefined && name !== "help") args.unshift(name);
+      if (name !== undefined) args.unshift(name);
       if (name === undefined && !flags.help) {
         throw new UsageError("no command given");
       }
@@ -45,7 +45,7 @@ async function runCommand(
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw unknownCommand(name);
   const command = await entry.load();
-  if (name !== "help" && wantsHelp(command.command, args)) {
+  if (wantsHelp(command.command, args)) {
     print(usageOf(command));
     return 0;
   }
@@ -57,7 +57,7 @@ async function runCommand(
   try {
     return await command.run(ctx, args);
   } catch (e) {
-    if (e instanceof UsageError && name !== "help") {
+    if (e instanceof UsageError) {
       e.command = {
         name,
         synopsis: usageOf(command).split("\n\n")[0].replace(/^usage: /, ""),
@@ -92,7 +92,7 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError) {
     log.error(e.message);
-    console.error(
+    printError(
       e.command
         ? `usage: ${e.command.synopsis}\n'epmt help ${e.command.name}' describes it.`
         : usageText(),
@@ -105,7 +105,7 @@ function report(e: unknown): number {
   }
   if (e instanceof Error) {
     log.error(`internal error: ${e.message}`);
-    if (log.enabled(log.Level.DEBUG)) console.error(e.stack);
+    if (log.enabled(log.Level.DEBUG)) printError(e.stack ?? "");
     else log.error("run with -vv for the stack trace");
   } else {
     log.error(`internal error: ${String(e)}`);

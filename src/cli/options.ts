@@ -317,7 +317,7 @@ function convert(
     throw new UsageError(
       `${command}: --${o.long} must be one of ${o.choices.join(", ")}, not ${
         JSON.stringify(text)
-      }${suggestion(text, o.choices, "")}`,
+      }${suggestion(text, o.choices)}`,
     );
   }
   if (o.type === "int") {
@@ -351,9 +351,9 @@ function unknownOption(
     `--${o.long}`,
     ...(o.short ? [`-${o.short}`] : []),
   ]);
-  const e = new UsageError(
-    `${command}: unknown option ${raw}${suggestion(raw, names)}`,
-  );
+  // One letter is too little to guess from: -x is not a typo of -n.
+  const hint = /^-[^-]$/.test(raw) ? "" : suggestion(raw, names);
+  const e = new UsageError(`${command}: unknown option ${raw}${hint}`);
   e.oneLine = true;
   return e;
 }
