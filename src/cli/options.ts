@@ -57,8 +57,13 @@ export interface PositionalDecl {
   readonly optional?: boolean;
   /** Any number of them (`JOBID...`). */
   readonly variadic?: boolean;
-  /** What bash completes it with: file names, command names, or nothing. */
+  /**
+   * What bash completes it with: file names, program names, epmt's
+   * command names; nothing when absent (a job id, a key).
+   */
   readonly complete?: "file" | "command" | "epmt-command";
+  /** Words it may be (completed too): `procs` for `list procs JOBID`. */
+  readonly words?: readonly string[];
 }
 
 /** The global flags a command accepts after its name as well as before. */

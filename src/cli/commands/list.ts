@@ -18,6 +18,7 @@ otherwise; or the processes of one job, in start order.`,
     {
       name: "procs",
       optional: true,
+      words: ["procs"],
       help: "list the processes of job JOBID instead of jobs",
     },
     { name: "JOBID", optional: true, help: "the job whose processes to list" },
