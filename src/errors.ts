@@ -20,6 +20,8 @@ export class UsageError extends UserError {
    * the whole program's.
    */
   command?: { name: string; synopsis: string };
+  /** Print the message alone: it already says what to do (a typo). */
+  oneLine = false;
   constructor(message: string) {
     super(message, 2);
     this.name = "UsageError";

@@ -29,8 +29,8 @@ Deno.test("-h is the same as help", async () => {
   assertEquals(a.stdout, b.stdout);
 });
 
-Deno.test("unknown commands and flags print usage on stderr, exit 2", async (t) => {
-  for (const args of [["bogus"], ["--bogus", "help"], ["-x", "help"], []]) {
+Deno.test("unknown global flags and no command print usage on stderr, exit 2", async (t) => {
+  for (const args of [["--bogus", "help"], ["-x", "help"], []]) {
     await t.step(args.join(" ") || "(nothing)", async () => {
       const r = await epmt(args);
       assertEquals(r.code, 2);

@@ -21,13 +21,14 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
     ],
     [
       ["source", "--shell", "fish"],
-      "source: unknown shell fish",
+      "source: --shell must be one of bash, sh, zsh, ksh, dash, csh, tcsh, " +
+      'not "fish"',
       "usage: epmt source [--shell bash|csh | --slurm]",
     ],
     [
       ["submit", "--bogus"],
       "submit: unknown option --bogus",
-      "usage: epmt submit [-n] [--drop] [DIR | ARCHIVE ...]",
+      "usage: epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]",
     ],
     [["check", "x"], "check takes no arguments", "usage: epmt check"],
     [
@@ -48,10 +49,38 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
       assert(!r.stderr.includes("global flags:"), r.stderr);
     });
   }
-  await t.step("an unknown command still gets the whole usage", async () => {
-    const r = await epmt(["bogus"], { env: box.env });
-    assertEquals(r.code, 2);
-    assert(r.stderr.includes("global flags:"), r.stderr);
+  await t.step(
+    "an unknown command is one line, with a suggestion",
+    async () => {
+      for (
+        const [name, hint] of [["bogus", ""], ["lsit", " (did you mean list?)"]]
+      ) {
+        const r = await epmt([name], { env: box.env });
+        assertEquals(r.code, 2);
+        assertEquals(
+          r.stderr,
+          `ERROR:epmt: unknown command ${name}${hint}; 'epmt help' lists the commands\n`,
+        );
+      }
+    },
+  );
+  await t.step("an unknown option is one line, with a suggestion", async () => {
+    for (
+      const [args, line] of [
+        [
+          ["outliers", "--jsno"],
+          "outliers: unknown option --jsno (did you mean --json?)",
+        ],
+        [
+          ["submit", "x", "--drp"],
+          "submit: unknown option --drp (did you mean --drop?)",
+        ],
+      ]
+    ) {
+      const r = await epmt(args as string[], { env: box.env });
+      assertEquals(r.code, 2);
+      assertEquals(r.stderr, `ERROR:epmt: ${line}\n`);
+    }
   });
   await Deno.remove(box.dir, { recursive: true });
 });

@@ -1,4 +1,6 @@
 import { type LoadedSettings, loadSettings } from "../settings/mod.ts";
+import * as log from "../log.ts";
+import type { AnyCommand, Command, CommandDecl, Parsed } from "./options.ts";
 import { setLimits } from "../limits.ts";
 
 /** Flags given before the command name. */
@@ -44,12 +46,38 @@ export class Context {
   get settings(): LoadedSettings["settings"] {
     return this.loaded.settings;
   }
+
+  /**
+   * Parses a command's arguments with its table; global flags given after
+   * the command name count as if given before it.
+   */
+  parse<D extends CommandDecl>(
+    command: Command<D>,
+    args: readonly string[],
+  ): Parsed<D> {
+    const parsed = command.parse(args);
+    const g = parsed.globals;
+    this.flags.dryRun ||= g.dryRun;
+    this.flags.drop ||= g.drop;
+    this.flags.auto ||= g.auto;
+    this.flags.help ||= g.help;
+    if (g.verbose > 0) {
+      this.flags.verbose += g.verbose;
+      log.setVerbosity(this.flags.verbose);
+    }
+    return parsed;
+  }
 }
 
 /** The shape of every module under src/cli/commands/. */
 export interface CommandModule {
-  /** Lines shown by `epmt help COMMAND` and `epmt COMMAND -h`. */
-  usage: string;
+  /** The command's table (options.ts): parser, usage and completion. */
+  command: AnyCommand;
   /** Runs the command; resolves to the process exit code. */
   run(ctx: Context, args: string[]): Promise<number>;
+}
+
+/** The text `epmt help COMMAND` and `epmt COMMAND -h` print. */
+export function usageOf(module: CommandModule): string {
+  return module.command.usage;
 }

@@ -1,4 +1,6 @@
 import type { CommandModule } from "./context.ts";
+import { UsageError } from "../errors.ts";
+import { suggestion } from "./suggest.ts";
 
 interface Entry {
   summary: string;
@@ -68,8 +70,23 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),
   },
+  completion: {
+    summary: "print a shell completion script (bash)",
+    load: () => import("./commands/completion.ts"),
+  },
   help: {
     summary: "print this usage and the active settings",
     load: () => import("./commands/help.ts"),
   },
 };
+
+/** One line naming the unknown command and the nearest known one. */
+export function unknownCommand(name: string): UsageError {
+  const e = new UsageError(
+    `unknown command ${name}${
+      suggestion(name, Object.keys(COMMANDS))
+    }; 'epmt help' lists the commands`,
+  );
+  e.oneLine = true;
+  return e;
+}

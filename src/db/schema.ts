@@ -5,11 +5,14 @@
 import type { Provider } from "../settings/mod.ts";
 import { type Column, JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
 
+import { MIGRATIONS } from "./migrations/mod.ts";
+
 /**
- * Bumped by any change to the tables; a store refuses a database whose
- * version is newer than this and migrates an older one.
+ * Version 1 is the base schema below; each migration adds one. A store
+ * refuses a database whose version is newer than this and migrates an
+ * older one.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 1 + MIGRATIONS.length;
 
 /** Every table epmt owns, in an order that drops cleanly. */
 export const TABLES = [
@@ -43,12 +46,35 @@ function columnsSql(provider: Provider, columns: readonly Column[]): string {
   }).join(",\n");
 }
 
-/** The statements creating the current schema in an empty database. */
+/**
+ * The statements creating the current schema in an empty database: the
+ * base schema, then every migration, so a new database and a migrated one
+ * are the same by construction.
+ */
 export function createStatements(provider: Provider): string[] {
+  return [
+    ...baseStatements(provider),
+    ...migrationStatements(1, provider),
+    `UPDATE schema_version SET version = ${SCHEMA_VERSION}`,
+  ];
+}
+
+/** The statements of the migrations from `version` up to SCHEMA_VERSION. */
+export function migrationStatements(
+  version: number,
+  provider: Provider,
+): string[] {
+  return MIGRATIONS.slice(Math.max(0, version - 1)).flatMap((m) =>
+    m.statements(provider)
+  );
+}
+
+/** Version 1 of the schema; never changed: later changes are migrations. */
+export function baseStatements(provider: Provider): string[] {
   const big = provider === "sqlite" ? "INTEGER" : "BIGINT";
   return [
     `CREATE TABLE schema_version (version INTEGER NOT NULL)`,
-    `INSERT INTO schema_version (version) VALUES (${SCHEMA_VERSION})`,
+    `INSERT INTO schema_version (version) VALUES (1)`,
     `CREATE TABLE users (name TEXT PRIMARY KEY, first_seen_us ${big})`,
     `CREATE TABLE hosts (name TEXT PRIMARY KEY, first_seen_us ${big})`,
     `CREATE TABLE jobs (\n${
@@ -67,9 +93,3 @@ export function createStatements(provider: Provider): string[] {
 export function dropStatements(): string[] {
   return TABLES.map((t) => `DROP TABLE IF EXISTS ${t}`);
 }
-
-/**
- * Statements bringing a database at `from` up to SCHEMA_VERSION, by
- * version. Empty while there has been only one version.
- */
-export const MIGRATIONS: Record<number, (provider: Provider) => string[]> = {};

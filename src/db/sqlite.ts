@@ -12,7 +12,7 @@ import { JOB_COLUMNS, PROCESS_COLUMNS } from "./columns.ts";
 import {
   createStatements,
   dropStatements,
-  MIGRATIONS,
+  migrationStatements,
   SCHEMA_VERSION,
 } from "./schema.ts";
 import {
@@ -176,8 +176,8 @@ export class SqliteStore implements Store {
             `this epmt understands (${SCHEMA_VERSION}): upgrade epmt`,
         );
       } else {
-        for (let v = version; v < SCHEMA_VERSION; v++) {
-          for (const s of MIGRATIONS[v]("sqlite")) this.#db.exec(s);
+        for (const s of migrationStatements(version, "sqlite")) {
+          this.#db.exec(s);
         }
         if (version < SCHEMA_VERSION) {
           this.#db.exec(

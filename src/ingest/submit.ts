@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { isFile } from "../io.ts";
+import { isFile, print, printError } from "../io.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import type { Store } from "../db/store.ts";
@@ -34,6 +34,29 @@ export interface SubmitOptions {
   dryRun: boolean;
   /** Drop and recreate the schema first. */
   drop: boolean;
+  /**
+   * Asked before dropping, with what would be lost (e.g. "12 jobs (340
+   * processes) in SQLite /x/epmt.db"); nothing is dropped unless it
+   * resolves true. Without it, drop goes ahead.
+   */
+  confirmDrop?: (what: string) => Promise<boolean>;
+}
+
+/** "N jobs (M processes)", or "all stored jobs" when they cannot be counted. */
+async function storedCounts(store: Store): Promise<string> {
+  try {
+    const [{ jobs }] = await store.query<{ jobs: number }>(
+      "SELECT count(*) AS jobs FROM jobs",
+    );
+    const [{ procs }] = await store.query<{ procs: number }>(
+      "SELECT count(*) AS procs FROM processes",
+    );
+    return `${jobs} job${jobs === 1 ? "" : "s"} (${procs} process${
+      procs === 1 ? "" : "es"
+    })`;
+  } catch {
+    return "all stored jobs (the tables cannot be counted)";
+  }
 }
 
 /**
@@ -60,8 +83,12 @@ export async function submitJobs(
         );
       }
       if (opts.drop) {
+        const what = `${await storedCounts(store)} in ${store.description}`;
+        if (opts.confirmDrop && !(await opts.confirmDrop(what))) {
+          throw new UserError(`--drop not confirmed: nothing dropped`);
+        }
         await store.resetSchema();
-        log.info(`dropped and recreated the schema of ${store.description}`);
+        print(`dropped ${what}; recreated its schema`);
       }
     } else if (opts.drop) {
       log.info("dry run: the database schema would be dropped and recreated");
@@ -128,7 +155,7 @@ function explain(e: unknown): string {
   const message = `internal error: ${e instanceof Error ? e.message : e}`;
   log.error(message);
   if (e instanceof Error && log.enabled(log.Level.DEBUG)) {
-    console.error(e.stack);
+    printError(e.stack ?? "");
   }
   return message;
 }

@@ -6,7 +6,7 @@
 import { UserError } from "../errors.ts";
 import { readRegularFile } from "../io.ts";
 import { limits } from "../limits.ts";
-import { isSecretName, maskUrlPasswords, parseTags } from "./env.ts";
+import { isSecretName, maskSecretText, parseTags } from "./env.ts";
 import {
   decodePickle,
   looksLikePickle,
@@ -429,7 +429,7 @@ function fromPickle(d: PyDict, source: string): JobMetadata {
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(v)) {
       if (isSecretName(name)) continue;
-      out[name] = maskUrlPasswords(
+      out[name] = maskSecretText(
         scalarText(value) ?? JSON.stringify(jsonable(value)),
       );
     }

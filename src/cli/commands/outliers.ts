@@ -1,64 +1,89 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
-import { choiceOption, parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage =
-  `epmt outliers [JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]
-              [--method zscore|modified-zscore|iqr|all] [--by KEY] [--json]
-
-Finds jobs whose features stand out among comparable jobs, at least 4 of
+/** The table of `epmt outliers`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "outliers",
+  summary: "find jobs whose features stand out among comparable jobs",
+  synopsis: [
+    "[JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]",
+    " [--method zscore|modified-zscore|iqr|all]",
+    " [--by KEY] [--json]",
+  ],
+  description:
+    `Finds jobs whose features stand out among comparable jobs, at least 4 of
 them: jobs of the same experiment (exp_name and exp_component), jobs with
 the same job tag, or the jobs named. Reports which method flagged which
-feature of which job, and by how much.
-
-  JOBID...        one job: judge it among the jobs of its experiment;
-                  several: judge them among themselves; with --exp or
-                  --tag: report only on these jobs
-  --exp NAME      the jobs of experiment NAME, one group per exp_component
-                  (no selection at all: every experiment)
-  --tag K:V       the jobs with job tag K:V
-  --features F    comma list (default duration,cpu_time,num_procs); any
-                  summed metric works too: rssmax_peak, read_bytes,
-                  write_bytes, rchar, wchar, usertime, systemtime, ...
-  --method M      zscore (|z| > 3), modified-zscore (|0.6745 (x - median)
-                  / MAD| > 3.5), iqr (beyond 1.5 IQR from the quartiles),
-                  or all (default)
-  --by KEY        per process-tag value instead (--by op: the processes
-                  tagged op:ocean in each job form ocean's features)
-  --json          every score, raw values (units in the names)
-
-With 10 jobs or fewer no z-score can pass 3 (|z| <= sqrt(n - 1)); the
-modified z-score and IQR methods are the ones that work on small groups.`;
-
-const SPEC = {
-  exp: "value",
-  tag: "value",
-  features: "value",
-  method: "value",
-  by: "value",
-  json: "flag",
-} as const;
+feature of which job, and by how much.`,
+  positionals: [{
+    name: "JOBID",
+    variadic: true,
+    optional: true,
+    help: "one job: judge it among the jobs of its experiment; several: " +
+      "judge them among themselves; with --exp or --tag: report only on " +
+      "these jobs",
+  }],
+  options: [
+    {
+      long: "exp",
+      type: "string",
+      value: "NAME",
+      help: "the jobs of experiment NAME, one group per exp_component " +
+        "(no selection at all: every experiment)",
+    },
+    {
+      long: "tag",
+      type: "string",
+      value: "K:V",
+      help: "the jobs with job tag K:V",
+    },
+    {
+      long: "features",
+      short: "f",
+      type: "string",
+      value: "F1,F2",
+      help: "comma list (default duration,cpu_time,num_procs); any summed " +
+        "metric works too: rssmax_peak, read_bytes, write_bytes, rchar, " +
+        "wchar, usertime, systemtime, ...",
+    },
+    {
+      long: "method",
+      short: "m",
+      type: "string",
+      value: "M",
+      choices: ["zscore", "modified-zscore", "iqr", "all"],
+      default: "all",
+      help: "zscore (|z| > 3), modified-zscore (|0.6745 (x - median) / MAD| " +
+        "> 3.5), iqr (beyond 1.5 IQR from the quartiles), or all",
+    },
+    {
+      long: "by",
+      type: "string",
+      value: "KEY",
+      help: "per process-tag value instead (--by op: the processes tagged " +
+        "op:ocean in each job form ocean's features)",
+    },
+    {
+      long: "json",
+      type: "flag",
+      help: "every score, raw values (units in the names)",
+    },
+  ],
+  notes: `With 10 jobs or fewer no z-score can pass 3 (|z| <= sqrt(n - 1)); the
+modified z-score and IQR methods are the ones that work on small groups.`,
+});
 
 /** `epmt outliers`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("outliers", args, SPEC, {
-    "-f": "features",
-    "-m": "method",
-  });
+  const { opts, positional } = ctx.parse(command, args);
   if (opts.exp !== undefined && opts.tag !== undefined) {
     throw new UsageError("outliers: give --exp or --tag, not both");
   }
   const stats = await import("../../query/stats.ts");
   const o = await import("../../query/outliers.ts");
   const { parseTag } = await import("../../query/filters.ts");
-  const method = choiceOption(
-    "outliers",
-    "method",
-    opts.method,
-    [...stats.METHODS, "all"] as const,
-    "all",
-  );
-  const methods = method === "all" ? [...stats.METHODS] : [method];
+  const methods = opts.method === "all" ? [...stats.METHODS] : [opts.method];
   const features = opts.features === undefined
     ? opts.by === undefined
       ? o.DEFAULT_FEATURES

@@ -1,8 +1,9 @@
-import { UsageError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { collectorEnv } from "../../job/collector.ts";
 import {
   currentJobContext,
+  type JobContext,
   recordRun,
   requireStarted,
   startJob,
@@ -11,33 +12,52 @@ import {
 import { isoLocal, nowMs } from "../../job/time.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt [-a] run [-a] [--] COMMAND [ARGS...]
-
-Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
+/** The table of `epmt run`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "run",
+  summary: "run a command under the collector (-a: start, run, stop)",
+  synopsis: ["[-a] [--] COMMAND [ARGS...]"],
+  description:
+    `Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
 the job directory and PAPIEX_OPTIONS from the settings. Standard input and
 output pass through untouched; the exit status is the command's own (128+N
 when it dies of signal N). The command line and exit status are recorded for
 the job. With -a (before or, as the Python EPMT allowed, after run): start
 the job before and stop it after; without it the job must have been started
-(epmt start). SIGTERM and SIGHUP are passed on to the command; SIGINT and
-SIGQUIT reach it from the terminal.`;
+(epmt start). epmt never keeps the command from running: in a job that is not
+started, already stopped, or whose directory is refused, it warns and runs the
+command without collection. SIGTERM and SIGHUP are passed on to the command;
+SIGINT and SIGQUIT reach it from the terminal.`,
+  positionals: [
+    { name: "COMMAND", complete: "command", help: "the program to run" },
+    {
+      name: "ARGS",
+      variadic: true,
+      optional: true,
+      complete: "file",
+      help: "its arguments, passed on untouched (options of epmt run go " +
+        "before COMMAND)",
+    },
+  ],
+  options: [],
+  passThrough: true,
+  globals: ["dry-run", "verbose", "help", "auto"],
+  notes: `examples:
+  epmt -a run ./model --debug
+  epmt run -a -- ./model -n 4`,
+});
 
 /** `epmt run` and `epmt -a run`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  let argv = args;
-  let auto = ctx.flags.auto;
-  if (argv[0] === "-a" || argv[0] === "--auto") {
-    auto = true;
-    argv = argv.slice(1);
-  }
-  if (argv[0] === "--") argv = argv.slice(1);
+  const argv = ctx.parse(command, args).positional;
+  const auto = ctx.flags.auto;
   if (argv.length === 0) throw new UsageError("run needs a command to run");
-  const c = await currentJobContext(ctx.settings, ctx.env, auto);
-  if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
-  if (!ctx.flags.dryRun || !auto) await requireStarted(c);
-
-  const { vars, warning } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  const c = await jobToCollect(ctx, auto, argv[0]);
+  const { vars, warning } = c
+    ? collectorEnv(ctx.settings, c.dir, ctx.env)
+    : { vars: [] as [string, string][], warning: undefined };
   if (warning) log.warning(warning);
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   if (ctx.flags.dryRun) {
@@ -51,14 +71,45 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
 
   const start = nowMs();
   const status = await execute(argv, env);
+  if (!c) return status;
   await recordRun(c, {
     argv,
     exit_status: status,
     start: isoLocal(start),
     end: isoLocal(nowMs()),
   });
-  if (auto) await stopJob(c, ctx.env, false);
+  if (auto) {
+    try {
+      await stopJob(c, ctx.env, false);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      log.warning(e.message);
+    }
+  }
   return status;
+}
+
+/**
+ * The job the command's data goes to: started first with -a. epmt never
+ * stops a job's work, so where there is none to collect into (not started,
+ * already stopped, a refused directory) it says why in one WARNING line and
+ * resolves undefined: the command then runs as it would without epmt.
+ */
+async function jobToCollect(
+  ctx: Context,
+  auto: boolean,
+  program: string,
+): Promise<JobContext | undefined> {
+  try {
+    const c = await currentJobContext(ctx.settings, ctx.env, auto);
+    if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
+    if (!ctx.flags.dryRun || !auto) await requireStarted(c);
+    return c;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    log.warning(`${e.message}; running ${program} without collection`);
+    return undefined;
+  }
 }
 
 /** Linux signal numbers, for the 128+N exit status. */
