@@ -282,13 +282,6 @@ Deno.test("unknown global flags before the command print the usage", async () =>
   }
 });
 
-Deno.test("-v after the command is -v before it", async () => {
-  const job = await b.epmt(["-v", "dump", b.dir]);
-  const after = await b.epmt(["dump", b.dir, "-v"]);
-  assertEquals(after.code, job.code);
-  assertEquals(after.stderr, job.stderr);
-});
-
 Deno.test("-h after run's COMMAND belongs to the command", async () => {
   const r = await b.epmt(["run", "sh", "-c", 'test "$1" = -h', "x", "-h"]);
   assertEquals(r.code, 0, r.stderr);
