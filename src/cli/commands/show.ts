@@ -33,7 +33,9 @@ processes that used the most cpu.`,
         "Identical siblings (same command, args, exit status and subtree) " +
         "are one line with a count: 'true ×2,000'; siblings that differ " +
         "only in their args are one line too once there are 10 kinds of " +
-        "them: 'cp in_0 out/ … ×600 (600 variants)'.",
+        "them: 'cp in_0 out/ … ×600 (600 variants)'. A process that " +
+        "exec'd is one line, its images joined by ⇒ and the last one's " +
+        "args: 'bash ⇒ model -n 4'.",
     },
     {
       long: "exact",
