@@ -11,7 +11,7 @@ import {
 } from "../assert.ts";
 import { COMMANDS } from "../../src/cli/registry.ts";
 import { allOptions } from "../../src/cli/options.ts";
-import { box, epmtIn } from "./cli.ts";
+import { box } from "./cli.ts";
 
 const b = await box();
 const NAMES = Object.keys(COMMANDS);

@@ -61,9 +61,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const what = opts.what;
   const format = opts.format ??
     (opts.output?.toLowerCase().endsWith(".csv") ? "csv" : "json");
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const { exportJobs } = await import("../../query/export.ts");
-  const { Writer } = await import("../../query/output.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const { exportJobs } = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
   const log = await import("../../log.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
