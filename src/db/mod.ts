@@ -16,6 +16,9 @@ export type {
   ValueRow,
 } from "./store.ts";
 export { DuplicateJobError } from "./store.ts";
+export * from "./columns.ts";
+export * from "./net_permission.ts";
+export * from "./threads.ts";
 
 /** How to open the database. */
 export interface OpenOptions {

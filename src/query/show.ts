@@ -2,7 +2,7 @@
  * `epmt show JOBID`: one screen about a job, in the spirit of SLURM's seff;
  * `--tree`: its process tree (see tree.ts).
  */
-import type { Row, Store } from "../db/store.ts";
+import type { Row, Store } from "../db/mod.ts";
 import {
   humanBytes,
   humanCount,

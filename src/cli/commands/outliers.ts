@@ -80,9 +80,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (opts.exp !== undefined && opts.tag !== undefined) {
     throw new UsageError("outliers: give --exp or --tag, not both");
   }
-  const stats = await import("../../query/stats.ts");
-  const o = await import("../../query/outliers.ts");
-  const { parseTag } = await import("../../query/filters.ts");
+  const stats = await import("../../query/mod.ts");
+  const o = await import("../../query/mod.ts");
+  const { parseTag } = await import("../../query/mod.ts");
   const methods = opts.method === "all" ? [...stats.METHODS] : [opts.method];
   const features = opts.features === undefined
     ? opts.by === undefined
@@ -92,9 +92,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (features.length === 0) {
     throw new UsageError("outliers: --features names no feature");
   }
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson } = await import("../../query/table.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     if (positional.length) await requireJobs(store, positional, "jobid");
     const sel = {
