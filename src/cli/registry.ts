@@ -58,6 +58,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "find jobs whose features stand out among comparable jobs",
     load: () => import("./commands/outliers.ts"),
   },
+  refmodel: {
+    summary: "reference models of known-good jobs (create, list, show, delete)",
+    load: () => import("./commands/refmodel.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),

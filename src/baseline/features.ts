@@ -1,0 +1,132 @@
+/**
+ * What a reference model and the judging of a job look at, read from the
+ * database in a few grouped queries: the job's own metrics (duration,
+ * cpu_time, every proc_sums metric), and the same few metrics per op
+ * (processes with process tag KEY:value) and per executable.
+ */
+import type { Store } from "../db/store.ts";
+import { jsonObject } from "../query/store.ts";
+
+/** The metrics of an op's or an executable's processes in one job. */
+export const GROUP_METRICS = [
+  "duration",
+  "cpu_time",
+  "num_procs",
+  "rssmax_peak",
+  "usertime",
+  "systemtime",
+  "read_bytes",
+  "write_bytes",
+  "rchar",
+  "wchar",
+  "time_waiting",
+  "delayacct_blkio_time",
+] as const;
+
+/** Metric -> value. */
+export type Values = Record<string, number>;
+
+/** One job's features. */
+export interface JobFeatures {
+  jobid: string;
+  exp_name: string;
+  exp_component: string;
+  tags: Record<string, unknown>;
+  start_us: number;
+  job: Values;
+  /** Op (process tag value) -> metrics of its processes. */
+  ops: Record<string, Values>;
+  /** Executable name -> metrics of its processes. */
+  exes: Record<string, Values>;
+}
+
+/** The SQL reading a group's metrics, over rows of `processes`. */
+const GROUP_SQL = `count(*) AS num_procs, sum(cpu_time) AS cpu_time,
+  max(end_us) - min(start_us) AS duration, max(rssmax) AS rssmax_peak,
+  sum(usertime) AS usertime, sum(systemtime) AS systemtime,
+  sum(read_bytes) AS read_bytes, sum(write_bytes) AS write_bytes,
+  sum(rchar) AS rchar, sum(wchar) AS wchar, sum(time_waiting) AS time_waiting,
+  sum(delayacct_blkio_time) AS delayacct_blkio_time`;
+
+/** A process tag's value as SQL, and its parameter. */
+export function tagValueSql(
+  provider: string,
+  key: string,
+): { sql: string; param: string } {
+  return provider === "postgres"
+    ? { sql: "tags->>(?::text)", param: key }
+    : { sql: "json_extract(tags, ?)", param: `$."${key}"` };
+}
+
+function numbers(row: Record<string, unknown>, names: readonly string[]) {
+  const out: Values = {};
+  for (const n of names) {
+    const v = row[n];
+    if (v !== null && v !== undefined && Number.isFinite(Number(v))) {
+      out[n] = Number(v);
+    }
+  }
+  return out;
+}
+
+const PART = 500;
+
+/**
+ * The features of `jobids` (every one must exist), in the order given.
+ * `opKey` names the process tag whose values are the ops.
+ */
+export async function readFeatures(
+  store: Store,
+  jobids: readonly string[],
+  opKey: string,
+): Promise<JobFeatures[]> {
+  const byId = new Map<string, JobFeatures>();
+  const tag = tagValueSql(store.provider, opKey);
+  for (let i = 0; i < jobids.length; i += PART) {
+    const part = jobids.slice(i, i + PART);
+    const marks = part.map(() => "?").join(", ");
+    const jobs = await store.query(
+      `SELECT jobid, exp_name, exp_component, tags, start_us, duration_us,
+              cpu_time, proc_sums FROM jobs WHERE jobid IN (${marks})`,
+      part,
+    );
+    for (const r of jobs) {
+      const sums = jsonObject(r.proc_sums);
+      const job: Values = {};
+      for (const [k, v] of Object.entries(sums)) {
+        if (typeof v === "number" && Number.isFinite(v)) job[k] = v;
+      }
+      if (r.duration_us !== null) job.duration = Number(r.duration_us);
+      if (r.cpu_time !== null) job.cpu_time = Number(r.cpu_time);
+      byId.set(String(r.jobid), {
+        jobid: String(r.jobid),
+        exp_name: String(r.exp_name ?? ""),
+        exp_component: String(r.exp_component ?? ""),
+        tags: jsonObject(r.tags),
+        start_us: Number(r.start_us),
+        job,
+        ops: {},
+        exes: {},
+      });
+    }
+    const ops = await store.query(
+      `SELECT jobid, ${tag.sql} AS k, ${GROUP_SQL} FROM processes
+        WHERE jobid IN (${marks}) AND ${tag.sql} IS NOT NULL GROUP BY jobid, 2`,
+      [tag.param, ...part, tag.param],
+    );
+    for (const r of ops) {
+      const f = byId.get(String(r.jobid));
+      if (f) f.ops[String(r.k)] = numbers(r, GROUP_METRICS);
+    }
+    const exes = await store.query(
+      `SELECT jobid, exename AS k, ${GROUP_SQL} FROM processes
+        WHERE jobid IN (${marks}) GROUP BY jobid, exename`,
+      part,
+    );
+    for (const r of exes) {
+      const f = byId.get(String(r.jobid));
+      if (f) f.exes[String(r.k ?? "")] = numbers(r, GROUP_METRICS);
+    }
+  }
+  return jobids.flatMap((id) => byId.get(id) ?? []);
+}

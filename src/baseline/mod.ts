@@ -1,0 +1,40 @@
+/**
+ * Baselines: reference models of known-good jobs, outliers of jobs against
+ * them, stragglers among a job's processes, and root-cause ranking. The
+ * public face of src/baseline/; other folders import only this module.
+ */
+export { createModel, DEFAULT_OP_KEY } from "./create.ts";
+export { GROUP_METRICS, type JobFeatures, readFeatures } from "./features.ts";
+export {
+  buildModel,
+  MIN_TRAINING,
+  type ModelStats,
+  type RefModel,
+} from "./model.ts";
+export {
+  deleteModel,
+  type JobKey,
+  listModels,
+  loadModel,
+  modelExists,
+  type ModelHead,
+  newestModelFor,
+  saveModel,
+} from "./refmodels.ts";
+export { hasSelectors, type Training, trainingJobs } from "./select.ts";
+export {
+  BASELINE_METHODS,
+  type BaselineMethod,
+  type Deviation,
+  deviations,
+  type Flag,
+  flagsOf,
+  judgeAgainst,
+} from "./judge.ts";
+export {
+  mahalanobis,
+  MULTIVARIATE,
+  pcaRanking,
+  type Separation,
+} from "./multivariate.ts";
+export { summarize, type Summary } from "./summary.ts";
