@@ -38,3 +38,25 @@ export {
   type Separation,
 } from "./multivariate.ts";
 export { summarize, type Summary } from "./summary.ts";
+export {
+  MIN_SIBLINGS,
+  PROC_GROUPINGS,
+  PROC_METRICS,
+  type ProcFlag,
+  type ProcGrouping,
+  stragglers,
+  THREAD_METRICS,
+  threadStragglers,
+} from "./procs.ts";
+export { type Cause, rca, type RcaResult, type WallShare } from "./rca.ts";
+export {
+  flagsRecord,
+  flagsText,
+  pcaRecord,
+  pcaText,
+  procFlagsRecord,
+  procFlagsText,
+  rcaRecord,
+  rcaText,
+} from "./text.ts";
+export { headRecord, listText, modelRecord, modelText } from "./model_text.ts";

@@ -1,0 +1,249 @@
+/**
+ * Stragglers inside one job: each process against its siblings (the
+ * processes of the same executable, the same op, or the MPI ranks of one
+ * program), and each thread against the other threads of its process.
+ * One query and one pass over its rows, so a 100,000-process job is judged
+ * well under a second.
+ */
+import type { Store } from "../db/store.ts";
+import { threadsOf } from "../db/threads.ts";
+import { UserError } from "../errors.ts";
+import { unitOf } from "../query/metrics.ts";
+import { type Method } from "../query/stats.ts";
+import { tagValueSql } from "./features.ts";
+import { beyond, scoreAgainst, summarize } from "./summary.ts";
+
+/** What siblings are: same executable, same op, or MPI ranks of a program. */
+export const PROC_GROUPINGS = ["exe", "op", "mpirank"] as const;
+export type ProcGrouping = typeof PROC_GROUPINGS[number];
+
+/** The metrics processes and threads are compared on. */
+export const PROC_METRICS = [
+  "cpu_time",
+  "duration",
+  "rssmax",
+  "read_bytes",
+  "write_bytes",
+] as const;
+
+/** Thread arrays do not carry rssmax apart from the process's. */
+export const THREAD_METRICS = [
+  "cpu_time",
+  "duration",
+  "read_bytes",
+  "write_bytes",
+] as const;
+
+/** Fewest siblings a group needs to be judged. */
+export const MIN_SIBLINGS = 3;
+
+/**
+ * Differences smaller than this are not called stragglers, however
+ * uniform the siblings (a thousand `true` processes of 300 µs each).
+ */
+const MIN_EFFECT = { us: 100_000, ns: 1e8, kib: 1024, bytes: 1 << 20 };
+
+/** A process or thread that stands out among its siblings. */
+export interface ProcFlag {
+  pid: number;
+  /** Set for threads. */
+  tid?: number;
+  host: string;
+  exe: string;
+  /** What its siblings share: `exe:cp`, `op:ocean`, `mpi:ocean_model`, `pid:123`. */
+  group: string;
+  /** How many siblings (itself included). */
+  siblings: number;
+  mpirank?: number;
+  feature: string;
+  value: number;
+  median: number;
+  score: number;
+  method: Method;
+}
+
+interface Member {
+  pid: number;
+  tid?: number;
+  host: string;
+  exe: string;
+  mpirank?: number;
+  values: (number | null)[];
+}
+
+function minEffect(metric: string): number {
+  const u = unitOf(metric);
+  return u === "count" ? 0 : MIN_EFFECT[u];
+}
+
+function judgeGroup(
+  out: ProcFlag[],
+  group: string,
+  members: readonly Member[],
+  metrics: readonly string[],
+  methods: readonly Method[],
+): void {
+  if (members.length < MIN_SIBLINGS) return;
+  metrics.forEach((metric, m) => {
+    const xs: number[] = [];
+    const who: Member[] = [];
+    for (const p of members) {
+      const v = p.values[m];
+      if (v !== null && Number.isFinite(v)) {
+        xs.push(v);
+        who.push(p);
+      }
+    }
+    if (xs.length < MIN_SIBLINGS) return;
+    const s = summarize(xs);
+    const least = minEffect(metric);
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      if (Math.abs(x - s.median) < least) continue;
+      for (const method of methods) {
+        const score = scoreAgainst(method, s, x);
+        if (!beyond(method, score)) continue;
+        const p = who[i];
+        out.push({
+          pid: p.pid,
+          ...(p.tid !== undefined ? { tid: p.tid } : {}),
+          host: p.host,
+          exe: p.exe,
+          group,
+          siblings: xs.length,
+          ...(p.mpirank !== undefined ? { mpirank: p.mpirank } : {}),
+          feature: metric,
+          value: x,
+          median: s.median,
+          score,
+          method,
+        });
+      }
+    }
+  });
+}
+
+async function requireJob(store: Store, jobid: string): Promise<string[]> {
+  const [job] = await store.query(
+    "SELECT thread_columns FROM jobs WHERE jobid = ?",
+    [jobid],
+  );
+  if (!job) {
+    throw new UserError(
+      `job ${jobid} is not in the database (${store.description})`,
+    );
+  }
+  return JSON.parse(String(job.thread_columns ?? "[]")) as string[];
+}
+
+/**
+ * The processes of `jobid` that stand out among their siblings, grouped
+ * `by` executable, op (process tag `opKey`) or MPI rank (the ranked
+ * processes of each executable).
+ */
+export async function stragglers(
+  store: Store,
+  jobid: string,
+  by: ProcGrouping,
+  methods: readonly Method[],
+  opts: { opKey?: string; metrics?: readonly string[] } = {},
+): Promise<ProcFlag[]> {
+  await requireJob(store, jobid);
+  const metrics = opts.metrics ?? PROC_METRICS;
+  const tag = tagValueSql(store.provider, opts.opKey ?? "op");
+  const cols = metrics.map((m) => m === "duration" ? "duration_us" : m);
+  const where = by === "op"
+    ? ` AND ${tag.sql} IS NOT NULL`
+    : by === "mpirank"
+    ? " AND mpirank IS NOT NULL"
+    : "";
+  const rows = await store.queryValues(
+    `SELECT pid, host, exename, ${
+      by === "op" ? tag.sql : "NULL"
+    } AS k, mpirank, ${cols.join(", ")}
+       FROM processes WHERE jobid = ?${where}`,
+    by === "op" ? [tag.param, jobid, tag.param] : [jobid],
+  );
+  const groups = new Map<string, Member[]>();
+  for (const r of rows) {
+    const exe = String(r[2] ?? "");
+    const key = by === "op"
+      ? `op:${r[3]}`
+      : by === "mpirank"
+      ? `mpi:${exe}`
+      : `exe:${exe}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, g = []);
+    g.push({
+      pid: Number(r[0]),
+      host: String(r[1] ?? ""),
+      exe,
+      ...(r[4] !== null ? { mpirank: Number(r[4]) } : {}),
+      values: r.slice(5) as (number | null)[],
+    });
+  }
+  const out: ProcFlag[] = [];
+  for (const [key, members] of groups) {
+    judgeGroup(out, key, members, metrics, methods);
+  }
+  return out;
+}
+
+/**
+ * The threads of `jobid` that stand out among the other threads of their
+ * process (processes with at least MIN_SIBLINGS threads).
+ */
+export async function threadStragglers(
+  store: Store,
+  jobid: string,
+  methods: readonly Method[],
+  opts: { pid?: number; metrics?: readonly string[] } = {},
+): Promise<ProcFlag[]> {
+  const columns = await requireJob(store, jobid);
+  const metrics = opts.metrics ?? THREAD_METRICS;
+  const at = (name: string) => columns.indexOf(name);
+  const [tid, start, end, user, sys] = [
+    "tid",
+    "start",
+    "end",
+    "usertime",
+    "systemtime",
+  ]
+    .map(at);
+  const pidCond = opts.pid === undefined ? "" : " AND pid = ?";
+  const rows = await store.query(
+    `SELECT pid, host, exename, mpirank, threads, start_us, end_us
+       FROM processes WHERE jobid = ? AND numtids >= ${MIN_SIBLINGS}${pidCond}`,
+    opts.pid === undefined ? [jobid] : [jobid, opts.pid],
+  );
+  const out: ProcFlag[] = [];
+  for (const r of rows) {
+    const threads = threadsOf(columns, r);
+    const members: Member[] = threads.map((t) => ({
+      pid: Number(r.pid),
+      tid: Number(t[tid]),
+      host: String(r.host ?? ""),
+      exe: String(r.exename ?? ""),
+      ...(r.mpirank !== null ? { mpirank: Number(r.mpirank) } : {}),
+      values: metrics.map((m) => {
+        const v = (i: number) => (i >= 0 ? t[i] : null);
+        switch (m) {
+          case "cpu_time": {
+            const u = v(user);
+            const s = v(sys);
+            return u === null && s === null ? null : (u ?? 0) + (s ?? 0);
+          }
+          case "duration": {
+            const a = v(start);
+            const b = v(end);
+            return a === null || b === null ? null : b - a;
+          }
+          default:
+            return v(at(m));
+        }
+      }),
+    }));
+    judgeGroup(out, `pid:${r.pid}`, members, metrics, methods);
+  }
+  return out;
+}
