@@ -32,7 +32,7 @@ export interface SynthProc {
 }
 
 /** What is planted in a job. */
-export type Plant = "clean" | "io" | "straggler" | "memory";
+export type Plant = "clean" | "io" | "straggler" | "memory" | "thread";
 
 /** A seeded uniform generator (mulberry32): the same family every run. */
 export function seeded(seed: number): () => number {
@@ -50,7 +50,8 @@ export function seeded(seed: number): () => number {
  * The processes and wall time of one job of the family. `rand` gives the
  * ±4 % noise. io: op ocean runs 4 times longer, blocked on I/O (same cpu);
  * straggler: MPI rank 3 of ocean_model takes 3 times the cpu and wall;
- * memory: the ocean ranks use 5 times the memory.
+ * memory: the ocean ranks use 5 times the memory; thread: one thread of
+ * rank 0 takes 3 times the cpu of its siblings.
  */
 export function familyJob(
   rand: () => number,
@@ -92,9 +93,10 @@ export function familyJob(
       write: n(5e7),
       waiting: n(1e9),
       blkio: plant === "io" ? n(118e6) : n(100_000),
-      threads: [0, 1].map(() => ({
-        cpu: n(30e6) * slow,
-        wall: n(38e6) * slow * io,
+      threads: [0, 1].map((k) => ({
+        cpu: n(36e6) * slow *
+          (plant === "thread" && r === 0 && k === 1 ? 3 : 1),
+        wall: n(39e6) * slow * io,
       })),
     });
     oceanEnd = Math.max(oceanEnd, oceanStart + r * 100 + wall);

@@ -39,6 +39,7 @@ export {
 } from "./multivariate.ts";
 export { summarize, type Summary } from "./summary.ts";
 export {
+  DEFAULT_THREAD_METRICS,
   MIN_SIBLINGS,
   PROC_GROUPINGS,
   PROC_METRICS,

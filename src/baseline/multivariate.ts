@@ -160,7 +160,8 @@ export interface Separation {
  * Ranks the job metrics by how much each separates the job from the
  * training jobs: PCA of the standardized training metrics; the job's
  * squared distance in the principal components (each scaled by its
- * variance, Hotelling's T²) and off them (the residual) is split over the
+ * variance, Hotelling's T², each component's term shared by its squared
+ * loadings) and off them (the residual, per metric) is split over the
  * metrics; most separating first.
  */
 export function pcaRanking(
@@ -185,10 +186,12 @@ export function pcaRanking(
       if (!(lambda > 0.05)) continue;
       let t = 0;
       for (let j = 0; j < p; j++) t += x[j] * vectors.get(j, k);
+      // The component's T² term, shared by the squared loadings (they
+      // sum to 1), so every part is >= 0 and the parts add up.
       for (let j = 0; j < p; j++) {
-        const part = x[j] * vectors.get(j, k);
-        contrib[j] += (t / lambda) * part;
-        residual[j] -= t * vectors.get(j, k);
+        const v = vectors.get(j, k);
+        contrib[j] += (t * t / lambda) * v * v;
+        residual[j] -= t * v;
       }
     }
     for (let j = 0; j < p; j++) contrib[j] += residual[j] ** 2;

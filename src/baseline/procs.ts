@@ -26,13 +26,22 @@ export const PROC_METRICS = [
   "write_bytes",
 ] as const;
 
-/** Thread arrays do not carry rssmax apart from the process's. */
+/**
+ * The metrics threads can be compared on (thread arrays carry no rssmax of
+ * their own).
+ */
 export const THREAD_METRICS = [
   "cpu_time",
   "duration",
   "read_bytes",
   "write_bytes",
 ] as const;
+
+/**
+ * What threads are compared on unless --features says otherwise: one thread
+ * doing a process's I/O is the usual design, not a straggler.
+ */
+export const DEFAULT_THREAD_METRICS = ["cpu_time", "duration"] as const;
 
 /** Fewest siblings a group needs to be judged. */
 export const MIN_SIBLINGS = 3;
@@ -200,7 +209,7 @@ export async function threadStragglers(
   opts: { pid?: number; metrics?: readonly string[] } = {},
 ): Promise<ProcFlag[]> {
   const columns = await requireJob(store, jobid);
-  const metrics = opts.metrics ?? THREAD_METRICS;
+  const metrics = opts.metrics ?? DEFAULT_THREAD_METRICS;
   const at = (name: string) => columns.indexOf(name);
   const [tid, start, end, user, sys] = [
     "tid",
