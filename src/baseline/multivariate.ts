@@ -160,8 +160,8 @@ export interface Separation {
  * Ranks the job metrics by how much each separates the job from the
  * training jobs: PCA of the standardized training metrics; the job's
  * squared distance in the principal components (each scaled by its
- * variance, Hotelling's T², each component's term shared by its squared
- * loadings) and off them (the residual, per metric) is split over the
+ * variance, Hotelling's T², each component's term shared by the metrics'
+ * parts of the projection) and off them (the residual, per metric) is split over the
  * metrics; most separating first.
  */
 export function pcaRanking(
@@ -186,11 +186,16 @@ export function pcaRanking(
       if (!(lambda > 0.05)) continue;
       let t = 0;
       for (let j = 0; j < p; j++) t += x[j] * vectors.get(j, k);
-      // The component's T² term, shared by the squared loadings (they
-      // sum to 1), so every part is >= 0 and the parts add up.
+      // The component's T² term, shared in proportion to each metric's
+      // part |v x| of the projection t: every part >= 0, they add up, and
+      // a metric where the job is at the median gets none.
+      let parts = 0;
+      for (let j = 0; j < p; j++) parts += Math.abs(x[j] * vectors.get(j, k));
       for (let j = 0; j < p; j++) {
         const v = vectors.get(j, k);
-        contrib[j] += (t * t / lambda) * v * v;
+        if (parts > 0) {
+          contrib[j] += (t * t / lambda) * Math.abs(x[j] * v) / parts;
+        }
         residual[j] -= t * v;
       }
     }
