@@ -44,6 +44,8 @@ interface Cause {
   score: number;
   wall_share?: number;
 }
+// deno-lint-ignore no-explicit-any
+type Model = Record<string, any>;
 interface ProcFlag {
   pid: number;
   tid?: number;
@@ -91,7 +93,7 @@ Deno.test("baselines: models, outliers against them, stragglers, root cause", as
           r.stdout,
           /^created reference model base from 10 jobs: \d+ job metrics, 3 ops, 4 executables\n$/,
         );
-        const m = await jsonOf<Record<string, any>>([
+        const m = await jsonOf<Model>([
           "refmodel",
           "show",
           "base",
@@ -129,7 +131,7 @@ Deno.test("baselines: models, outliers against them, stragglers, root cause", as
         assert(m.job.rssmax_peak_kib && m.job.delayacct_blkio_time_us);
         assertEquals(m.ops.ocean.num_procs.median, 4);
         // --last N: the newest N matching; --tag and --user narrow.
-        const last = await jsonOf<Record<string, any>>([
+        const last = await jsonOf<Model>([
           "refmodel",
           "create",
           "last3",
@@ -255,7 +257,10 @@ Deno.test("baselines: models, outliers against them, stragglers, root cause", as
         const text =
           (await ok(["outliers", "--against", "base", ...judged], env)).stdout;
         assertStringIncludes(text, "clean-0: no outliers");
-        assertMatch(text, /memory: 4 features stand out; robust Mahalanobis distance \d+ \(limit 6\.\d+\)/);
+        assertMatch(
+          text,
+          /memory: 4 features stand out; robust Mahalanobis distance \d+ \(limit 6\.\d+\)/,
+        );
         assertMatch(
           text,
           /op:ocean\s+rssmax_peak\s+2\.\d\d GiB\s+5\d\d MiB\s+5\.\d\dx/,
