@@ -276,8 +276,8 @@ export async function writeJob(
 
 /**
  * A family in `parent`: `train` clean jobs train-0.., then the `judged`
- * jobs named by their plant (clean ones clean-0..), each from its own
- * seed. Returns the directories, training first.
+ * jobs named by their plant (clean-0, clean-1, ..; io, io-1, ..), all
+ * from one seed. Returns the directories, training first.
  */
 export async function writeFamily(
   parent: string,
@@ -296,10 +296,16 @@ export async function writeFamily(
     dirs.push(await writeJob(parent, id, procs, wall, startOf(i), extra));
   }
   const judgedIds: string[] = [];
-  let clean = 0;
+  const counts = new Map<Plant, number>();
   for (const [k, plant] of judged.entries()) {
     const { procs, wall } = familyJob(rand, plant);
-    const id = plant === "clean" ? `clean-${clean++}` : plant;
+    const seen = counts.get(plant) ?? 0;
+    counts.set(plant, seen + 1);
+    const id = plant === "clean"
+      ? `clean-${seen}`
+      : seen
+      ? `${plant}-${seen}`
+      : plant;
     judgedIds.push(id);
     dirs.push(
       await writeJob(parent, id, procs, wall, startOf(train + k), extra),

@@ -8,18 +8,16 @@ import { type Method, METHODS } from "../query/stats.ts";
 import { type JobFeatures, readFeatures, type Values } from "./features.ts";
 import { MIN_TRAINING, type RefModel, type Stats } from "./model.ts";
 import {
+  type BaselineMethod,
   beyond,
+  MULTIVARIATE,
   ratioToMedian,
   scoreAgainst,
   type Summary,
 } from "./summary.ts";
-import { mahalanobisFlag, MULTIVARIATE } from "./multivariate.ts";
 
-/** The methods `--against` offers: the univariate ones and multivariate. */
-export const BASELINE_METHODS = [...METHODS, MULTIVARIATE] as const;
-
-/** One method of judging against a model. */
-export type BaselineMethod = typeof BASELINE_METHODS[number];
+/** A job's multivariate flag, if any (multivariate.ts, loaded on demand). */
+export type DistanceJudge = (job: JobFeatures) => Flag | undefined;
 
 /** One feature of a job beyond a method's limit. */
 export interface Flag {
@@ -97,12 +95,16 @@ export function deviations(
   return out;
 }
 
-/** The flags of already read job features. */
+/**
+ * The flags of already read job features; `distance` judges the
+ * multivariate method when it is among `methods`.
+ */
 export function flagsOf(
   model: RefModel,
   jobs: readonly JobFeatures[],
   methods: readonly BaselineMethod[] = METHODS,
   features?: ReadonlySet<string>,
+  distance?: DistanceJudge,
 ): Flag[] {
   const flags: Flag[] = [];
   for (const job of jobs) {
@@ -123,8 +125,8 @@ export function flagsOf(
         });
       }
     }
-    if (methods.includes(MULTIVARIATE)) {
-      const f = mahalanobisFlag(model, job, features);
+    if (distance && methods.includes(MULTIVARIATE)) {
+      const f = distance(job);
       if (f) flags.push(f);
     }
   }
@@ -144,5 +146,9 @@ export async function judgeAgainst(
   features?: ReadonlySet<string>,
 ): Promise<Flag[]> {
   const jobs = await readFeatures(store, jobids, model.op_key);
-  return flagsOf(model, jobs, methods, features);
+  // The linear algebra libraries load only when the method is asked for.
+  const distance = methods.includes(MULTIVARIATE)
+    ? (await import("./multivariate.ts")).distanceJudge(model, features)
+    : undefined;
+  return flagsOf(model, jobs, methods, features, distance);
 }

@@ -9,10 +9,8 @@ import { Matrix, pseudoInverse } from "ml-matrix";
 import { PCA } from "ml-pca";
 import type { JobFeatures } from "./features.ts";
 import type { RefModel } from "./model.ts";
-import { NOISE_FLOOR } from "./summary.ts";
-
-/** The name of the multivariate method. */
-export const MULTIVARIATE = "mahalanobis" as const;
+import type { DistanceJudge, Flag } from "./judge.ts";
+import { MULTIVARIATE, NOISE_FLOOR } from "./summary.ts";
 
 /** 1.4826 MAD estimates the standard deviation of normal data. */
 const MAD_TO_SD = 1.4826;
@@ -105,42 +103,51 @@ export interface Distance {
   metrics: number;
 }
 
-/** The robust Mahalanobis distance of `job` from the model's jobs. */
-export function mahalanobis(
+/**
+ * A function giving the robust Mahalanobis distance of a job from the
+ * model's jobs (the covariance is inverted once, for every job judged).
+ */
+export function distanceOf(
   model: RefModel,
-  job: JobFeatures,
   features?: ReadonlySet<string>,
-): Distance | undefined {
+): (job: JobFeatures) => Distance | undefined {
   const z = standardize(model, features);
-  if (z.metrics.length === 0 || z.rows.length < 3) return undefined;
-  const x = new Matrix([jobVector(z, job)]);
-  const d2 = x.mmul(precision(z)).mmul(x.transpose()).get(0, 0);
-  return {
-    distance: Math.sqrt(Math.max(0, d2)),
-    limit: Math.sqrt(chiSquareQuantile(z.metrics.length)),
-    metrics: z.metrics.length,
+  if (z.metrics.length === 0 || z.rows.length < 3) return () => undefined;
+  const inv = precision(z);
+  const limit = Math.sqrt(chiSquareQuantile(z.metrics.length));
+  return (job) => {
+    const x = new Matrix([jobVector(z, job)]);
+    const d2 = x.mmul(inv).mmul(x.transpose()).get(0, 0);
+    return {
+      distance: Math.sqrt(Math.max(0, d2)),
+      limit,
+      metrics: z.metrics.length,
+    };
   };
 }
 
 /**
- * A flag when the job's distance passes the limit: value is the distance,
- * median the training jobs' median distance, score distance / limit (so
- * above 1 is an outlier).
+ * The multivariate method: a flag when a job's distance passes the limit;
+ * value is the distance, median the distance typical of a model job
+ * (sqrt of the number of metrics), score distance / limit (so above 1 is
+ * an outlier).
  */
-export function mahalanobisFlag(
+export function distanceJudge(
   model: RefModel,
-  job: JobFeatures,
   features?: ReadonlySet<string>,
-) {
-  const d = mahalanobis(model, job, features);
-  if (!d || d.distance <= d.limit) return undefined;
-  return {
-    jobid: job.jobid,
-    feature: "job",
-    value: d.distance,
-    median: Math.sqrt(d.metrics),
-    score: d.distance / d.limit,
-    method: MULTIVARIATE,
+): DistanceJudge {
+  const of = distanceOf(model, features);
+  return (job): Flag | undefined => {
+    const d = of(job);
+    if (!d || d.distance <= d.limit) return undefined;
+    return {
+      jobid: job.jobid,
+      feature: "job",
+      value: d.distance,
+      median: Math.sqrt(d.metrics),
+      score: d.distance / d.limit,
+      method: MULTIVARIATE,
+    };
   };
 }
 

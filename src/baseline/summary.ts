@@ -3,7 +3,16 @@
  * and the score of a new value against them under each outlier method
  * (the same methods and limits as `epmt outliers` among jobs: stats.ts).
  */
-import { type Method, THRESHOLDS } from "../query/stats.ts";
+import { type Method, METHODS, THRESHOLDS } from "../query/stats.ts";
+
+/** The name of the multivariate method (multivariate.ts). */
+export const MULTIVARIATE = "mahalanobis" as const;
+
+/** The methods `--against` offers: the univariate ones and multivariate. */
+export const BASELINE_METHODS = [...METHODS, MULTIVARIATE] as const;
+
+/** One method of judging against a model. */
+export type BaselineMethod = typeof BASELINE_METHODS[number];
 
 /** One feature's statistics over the training jobs. */
 export interface Summary {

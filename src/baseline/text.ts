@@ -9,7 +9,8 @@ import { THRESHOLDS } from "../query/stats.ts";
 import { renderTable } from "../query/table.ts";
 import type { Flag } from "./judge.ts";
 import type { RefModel } from "./model.ts";
-import { MULTIVARIATE, type Separation } from "./multivariate.ts";
+import type { Separation } from "./multivariate.ts";
+import { MULTIVARIATE } from "./summary.ts";
 import type { ProcFlag } from "./procs.ts";
 import type { RcaResult } from "./rca.ts";
 

@@ -105,7 +105,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     }
     const [job] = await b.readFeatures(store, [jobid], model.op_key);
     if (opts.pca) {
-      const ranking = b.pcaRanking(model, job);
+      const ranking = await b.pcaRanking(model, job);
       w.line(
         opts.json
           ? renderJson(b.pcaRecord(jobid, ranking))

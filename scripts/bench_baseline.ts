@@ -1,0 +1,224 @@
+/**
+ * Baselines on SQLite and PostgreSQL (issue 10): `refmodel create` over
+ * 1,000 jobs, `outliers --against` for 100 jobs, `rca` of one job and
+ * `outliers --procs` on a 100,000-process job, each to answer in under 1 s.
+ * Figures are medians of the real CLI run as a user runs it, beside a
+ * baseline measured in the same run (`epmt refmodel list`: start-up,
+ * connect, one small query), and of the same work done in-process (the
+ * part that grows with the data).
+ *
+ *     deno task bench baseline [--jobs N] [--judged N] [--procs N] [--rounds N]
+ *
+ * The data go in through the real `epmt submit` of generated job
+ * directories (tests/baseline_jobs.ts: a family of comparable jobs).
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createTestDb, type TestDb } from "../tests/pg.ts";
+import {
+  seeded,
+  startOf,
+  type SynthProc,
+  writeFamily,
+  writeJob,
+} from "../tests/baseline_jobs.ts";
+import { openStore } from "../src/db/mod.ts";
+import { loadSettings } from "../src/settings/mod.ts";
+import * as b from "../src/baseline/mod.ts";
+
+const { values: opt } = parseArgs({
+  args: Deno.args,
+  options: {
+    jobs: { type: "string", default: "1000" },
+    judged: { type: "string", default: "100" },
+    procs: { type: "string", default: "100000" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const JOBS = Number(opt.jobs);
+const JUDGED = Number(opt.judged);
+const PROCS = Number(opt.procs);
+const ROUNDS = Number(opt.rounds);
+const LIMIT_MS = 1000;
+const LAUNCHER = join(new URL("..", import.meta.url).pathname, "epmt");
+
+async function run(args: string[], env: Record<string, string>) {
+  const t = performance.now();
+  const out = await new Deno.Command(LAUNCHER, {
+    args,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - t;
+  if (!out.success) {
+    throw new Error(
+      `${args.slice(0, 4).join(" ")} failed: ${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const t: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const s = performance.now();
+    await fn();
+    t.push(performance.now() - s);
+  }
+  return median(t);
+}
+
+/** A job of `n` processes: MPI ranks of a model, helpers and one straggler. */
+async function bigJob(parent: string): Promise<string> {
+  const rand = seeded(99);
+  const procs: SynthProc[] = [];
+  const exes = ["ocean_model", "cp", "python3", "gzip"];
+  for (let i = 0; i < PROCS; i++) {
+    const exe = exes[i % exes.length];
+    const slow = i === 12345 ? 4 : 1;
+    const n = (v: number) => Math.round(v * (1 + (rand() * 2 - 1) * 0.04));
+    procs.push({
+      exe,
+      tags: `op:${exe === "ocean_model" ? "ocean" : "aux"}`,
+      ...(exe === "ocean_model"
+        ? { mpirank: i >> 2, numranks: PROCS >> 2 }
+        : {}),
+      start: 1000 + (i % 1000) * 10,
+      wall: n(2e6) * slow,
+      cpu: n(1.5e6) * slow,
+      rss: n(100_000),
+      read: n(1e7),
+      write: n(1e6),
+      waiting: n(1e7),
+      blkio: n(1000),
+    });
+  }
+  return await writeJob(parent, "big", procs, 60e6, startOf(JOBS + JUDGED + 1));
+}
+
+const dir = await Deno.makeTempDir({ prefix: "epmt-bench-baseline-" });
+let pg: TestDb | undefined;
+let ok = true;
+try {
+  let t = performance.now();
+  const fam = await writeFamily(
+    join(dir, "jobs"),
+    JOBS,
+    Array(JUDGED).fill("clean").map((_, i) =>
+      i % 10 === 0 ? "memory" : "clean"
+    ),
+  );
+  const big = await bigJob(join(dir, "jobs"));
+  console.log(
+    `generated ${JOBS} training + ${JUDGED} judged jobs and one of ${PROCS} processes in ${
+      ((performance.now() - t) / 1000).toFixed(1)
+    } s`,
+  );
+  const home = join(dir, "home");
+  await Deno.mkdir(home);
+  const base = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: home,
+    TZ: "UTC",
+  };
+  pg = await createTestDb("epmt_bench");
+  const dbs = [
+    ["SQLite", { ...base, EPMT_DB_FILENAME: join(dir, "epmt.db") }],
+    ["PostgreSQL", { ...base, ...pg.env }],
+  ] as const;
+  for (const [label, env] of dbs) {
+    t = performance.now();
+    await run(["submit", ...fam.dirs, big], env);
+    console.log(
+      `${label}: submitted in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    await run(["refmodel", "create", "bench", ...fam.train], env);
+    const cli = async (args: string[]) => {
+      await run(args, env);
+      const ts: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) ts.push(await run(args, env));
+      return median(ts);
+    };
+    const baseline = await cli(["refmodel", "list"]);
+    const store = await openStore(loadSettings(env).settings);
+    const model = await b.loadModel(store, "bench");
+    const cases: [string, string[], () => Promise<unknown>][] = [
+      [
+        `refmodel create (${JOBS} jobs)`,
+        [
+          "refmodel",
+          "create",
+          "x",
+          "-n",
+          "--exp",
+          "ESM4/ocean",
+          "--last",
+          String(JOBS),
+          "--before",
+          new Date(startOf(JOBS) / 1000).toISOString(),
+        ],
+        () =>
+          b.createModel(store, "x", { jobids: fam.train }, { dryRun: true }),
+      ],
+      [
+        `outliers --against (${JUDGED} jobs)`,
+        ["outliers", "--against", "bench", ...fam.judged],
+        () => b.judgeAgainst(store, model, fam.judged, b.BASELINE_METHODS),
+      ],
+      [
+        "rca (1 job)",
+        ["rca", fam.judged[0], "--against", "bench"],
+        async () =>
+          b.rca(model, (await b.readFeatures(store, [fam.judged[0]], "op"))[0]),
+      ],
+      [
+        `outliers --procs (${PROCS} processes)`,
+        ["outliers", "--procs", "big", "--by", "exe"],
+        () =>
+          b.stragglers(store, "big", "exe", [
+            "zscore",
+            "modified-zscore",
+            "iqr",
+          ]),
+      ],
+      [
+        `outliers --procs --by mpirank`,
+        ["outliers", "--procs", "big", "--by", "mpirank"],
+        () => b.stragglers(store, "big", "mpirank", ["modified-zscore"]),
+      ],
+    ];
+    console.log(`-- ${label}`);
+    console.log(
+      `   ${"baseline: epmt refmodel list".padEnd(40)} ${
+        baseline.toFixed(0).padStart(6)
+      } ms`,
+    );
+    for (const [name, args, fn] of cases) {
+      const inProcess = await timed(fn);
+      const m = await cli(args);
+      const verdict = m < LIMIT_MS ? "ok (< 1 s)" : "FAIL (>= 1 s)";
+      if (m >= LIMIT_MS) ok = false;
+      console.log(
+        `   ${name.padEnd(40)} ${m.toFixed(0).padStart(6)} ms  ${
+          (m / baseline).toFixed(2).padStart(5)
+        } x baseline  in-process ${
+          inProcess.toFixed(0).padStart(5)
+        } ms  ${verdict}`,
+      );
+    }
+    await store.close();
+  }
+} finally {
+  await pg?.drop();
+  await Deno.remove(dir, { recursive: true });
+}
+Deno.exit(ok ? 0 : 1);
