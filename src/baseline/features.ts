@@ -40,13 +40,68 @@ export interface JobFeatures {
   exes: Record<string, Values>;
 }
 
-/** The SQL reading a group's metrics, over rows of `processes`. */
-const GROUP_SQL = `count(*) AS num_procs, sum(cpu_time) AS cpu_time,
-  max(end_us) - min(start_us) AS duration, max(rssmax) AS rssmax_peak,
+/**
+ * Per job, executable and op: the sums and extremes the group metrics are
+ * made of, in one pass over the processes (ops and executables are then
+ * folded from these rows).
+ */
+const PARTS_SQL = `count(*) AS num_procs, sum(cpu_time) AS cpu_time,
+  min(start_us) AS first_start, max(end_us) AS last_end, max(rssmax) AS rssmax_peak,
   sum(usertime) AS usertime, sum(systemtime) AS systemtime,
   sum(read_bytes) AS read_bytes, sum(write_bytes) AS write_bytes,
   sum(rchar) AS rchar, sum(wchar) AS wchar, sum(time_waiting) AS time_waiting,
   sum(delayacct_blkio_time) AS delayacct_blkio_time`;
+
+/** The summed metrics of a group (the rest are max, min or counts). */
+const SUMMED = [
+  "num_procs",
+  "cpu_time",
+  "usertime",
+  "systemtime",
+  "read_bytes",
+  "write_bytes",
+  "rchar",
+  "wchar",
+  "time_waiting",
+  "delayacct_blkio_time",
+];
+
+/** A group being folded: metrics plus first start and last end. */
+interface Acc {
+  v: Values;
+  first?: number;
+  last?: number;
+}
+
+function fold(acc: Acc, r: Record<string, unknown>): void {
+  const num = (k: string) => {
+    const x = r[k];
+    return x === null || x === undefined ? undefined : Number(x);
+  };
+  for (const k of SUMMED) {
+    const x = num(k);
+    if (x !== undefined) acc.v[k] = (acc.v[k] ?? 0) + x;
+  }
+  const peak = num("rssmax_peak");
+  if (peak !== undefined) {
+    acc.v.rssmax_peak = Math.max(acc.v.rssmax_peak ?? -Infinity, peak);
+  }
+  const a = num("first_start");
+  const b = num("last_end");
+  if (a !== undefined) acc.first = Math.min(acc.first ?? Infinity, a);
+  if (b !== undefined) acc.last = Math.max(acc.last ?? -Infinity, b);
+}
+
+function finish(groups: Map<string, Acc>): Record<string, Values> {
+  const out: Record<string, Values> = {};
+  for (const [k, acc] of groups) {
+    if (acc.first !== undefined && acc.last !== undefined) {
+      acc.v.duration = acc.last - acc.first;
+    }
+    out[k] = acc.v;
+  }
+  return out;
+}
 
 /** A process tag's value as SQL, and its parameter. */
 export function tagValueSql(
@@ -109,23 +164,32 @@ export async function readFeatures(
         exes: {},
       });
     }
-    const ops = await store.query(
-      `SELECT jobid, ${tag.sql} AS k, ${GROUP_SQL} FROM processes
-        WHERE jobid IN (${marks}) AND ${tag.sql} IS NOT NULL GROUP BY jobid, 2`,
-      [tag.param, ...part, tag.param],
+    const parts = await store.query(
+      `SELECT jobid, exename, ${tag.sql} AS k, ${PARTS_SQL} FROM processes
+        WHERE jobid IN (${marks}) GROUP BY jobid, exename, 3`,
+      [tag.param, ...part],
     );
-    for (const r of ops) {
-      const f = byId.get(String(r.jobid));
-      if (f) f.ops[String(r.k)] = numbers(r, GROUP_METRICS);
+    const ops = new Map<string, Map<string, Acc>>();
+    const exes = new Map<string, Map<string, Acc>>();
+    const add = (m: Map<string, Map<string, Acc>>, id: string, k: string) => {
+      let g = m.get(id);
+      if (!g) m.set(id, g = new Map());
+      let acc = g.get(k);
+      if (!acc) g.set(k, acc = { v: {} });
+      return acc;
+    };
+    for (const r of parts) {
+      const id = String(r.jobid);
+      fold(add(exes, id, String(r.exename ?? "")), r);
+      if (r.k !== null) fold(add(ops, id, String(r.k)), r);
     }
-    const exes = await store.query(
-      `SELECT jobid, exename AS k, ${GROUP_SQL} FROM processes
-        WHERE jobid IN (${marks}) GROUP BY jobid, exename`,
-      part,
-    );
-    for (const r of exes) {
-      const f = byId.get(String(r.jobid));
-      if (f) f.exes[String(r.k ?? "")] = numbers(r, GROUP_METRICS);
+    for (const [id, g] of ops) {
+      const f = byId.get(id);
+      if (f) f.ops = finish(g);
+    }
+    for (const [id, g] of exes) {
+      const f = byId.get(id);
+      if (f) f.exes = finish(g);
     }
   }
   return jobids.flatMap((id) => byId.get(id) ?? []);
