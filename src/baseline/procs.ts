@@ -71,14 +71,13 @@ export interface ProcFlag {
   method: Method;
 }
 
-interface Member {
-  pid: number;
-  tid?: number;
-  host: string;
-  exe: string;
-  mpirank?: number;
-  values: (number | null)[];
-}
+/**
+ * The rows judged: pid, tid (or null), host, exe, mpirank (or null), then
+ * one value per metric. Kept as arrays, not objects: a 100,000-process job
+ * is judged in one pass, and objects are made only for the flagged.
+ */
+type Row = (string | number | null)[];
+const FIRST_METRIC = 5;
 
 function minEffect(metric: string): number {
   const u = unitOf(metric);
@@ -88,39 +87,42 @@ function minEffect(metric: string): number {
 function judgeGroup(
   out: ProcFlag[],
   group: string,
-  members: readonly Member[],
+  rows: readonly Row[],
+  members: readonly number[],
   metrics: readonly string[],
   methods: readonly Method[],
 ): void {
   if (members.length < MIN_SIBLINGS) return;
+  const xs = new Float64Array(members.length);
+  const who = new Int32Array(members.length);
   metrics.forEach((metric, m) => {
-    const xs: number[] = [];
-    const who: Member[] = [];
-    for (const p of members) {
-      const v = p.values[m];
-      if (v !== null && Number.isFinite(v)) {
-        xs.push(v);
-        who.push(p);
+    const col = FIRST_METRIC + m;
+    let n = 0;
+    for (const i of members) {
+      const v = rows[i][col];
+      if (v !== null && v !== undefined) {
+        xs[n] = Number(v);
+        who[n++] = i;
       }
     }
-    if (xs.length < MIN_SIBLINGS) return;
-    const s = summarize(xs);
+    if (n < MIN_SIBLINGS) return;
+    const s = summarize(xs.subarray(0, n));
     const least = minEffect(metric);
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i];
+    for (let k = 0; k < n; k++) {
+      const x = xs[k];
       if (Math.abs(x - s.median) < least) continue;
       for (const method of methods) {
         const score = scoreAgainst(method, s, x);
         if (!beyond(method, score)) continue;
-        const p = who[i];
+        const r = rows[who[k]];
         out.push({
-          pid: p.pid,
-          ...(p.tid !== undefined ? { tid: p.tid } : {}),
-          host: p.host,
-          exe: p.exe,
+          pid: Number(r[0]),
+          ...(r[1] !== null ? { tid: Number(r[1]) } : {}),
+          host: String(r[2] ?? ""),
+          exe: String(r[3] ?? ""),
           group,
-          siblings: xs.length,
-          ...(p.mpirank !== undefined ? { mpirank: p.mpirank } : {}),
+          siblings: n,
+          ...(r[4] !== null ? { mpirank: Number(r[4]) } : {}),
           feature: metric,
           value: x,
           median: s.median,
@@ -167,33 +169,28 @@ export async function stragglers(
     ? " AND mpirank IS NOT NULL"
     : "";
   const rows = await store.queryValues(
-    `SELECT pid, host, exename, ${
+    `SELECT pid, NULL AS tid, host, exename, mpirank, ${cols.join(", ")}, ${
       by === "op" ? tag.sql : "NULL"
-    } AS k, mpirank, ${cols.join(", ")}
+    } AS k
        FROM processes WHERE jobid = ?${where}`,
     by === "op" ? [tag.param, jobid, tag.param] : [jobid],
   );
-  const groups = new Map<string, Member[]>();
-  for (const r of rows) {
-    const exe = String(r[2] ?? "");
+  const keyCol = FIRST_METRIC + metrics.length;
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
     const key = by === "op"
-      ? `op:${r[3]}`
+      ? `op:${r[keyCol]}`
       : by === "mpirank"
-      ? `mpi:${exe}`
-      : `exe:${exe}`;
+      ? `mpi:${r[3] ?? ""}`
+      : `exe:${r[3] ?? ""}`;
     let g = groups.get(key);
     if (!g) groups.set(key, g = []);
-    g.push({
-      pid: Number(r[0]),
-      host: String(r[1] ?? ""),
-      exe,
-      ...(r[4] !== null ? { mpirank: Number(r[4]) } : {}),
-      values: r.slice(5) as (number | null)[],
-    });
+    g.push(i);
   }
   const out: ProcFlag[] = [];
   for (const [key, members] of groups) {
-    judgeGroup(out, key, members, metrics, methods);
+    judgeGroup(out, key, rows, members, metrics, methods);
   }
   return out;
 }
@@ -227,32 +224,40 @@ export async function threadStragglers(
   );
   const out: ProcFlag[] = [];
   for (const r of rows) {
-    const threads = threadsOf(columns, r);
-    const members: Member[] = threads.map((t) => ({
-      pid: Number(r.pid),
-      tid: Number(t[tid]),
-      host: String(r.host ?? ""),
-      exe: String(r.exename ?? ""),
-      ...(r.mpirank !== null ? { mpirank: Number(r.mpirank) } : {}),
-      values: metrics.map((m) => {
-        const v = (i: number) => (i >= 0 ? t[i] : null);
-        switch (m) {
-          case "cpu_time": {
-            const u = v(user);
-            const s = v(sys);
-            return u === null && s === null ? null : (u ?? 0) + (s ?? 0);
+    const threads: Row[] = threadsOf(columns, r).map((t) => {
+      const v = (i: number) => (i >= 0 ? t[i] : null);
+      return [
+        r.pid,
+        v(tid),
+        r.host,
+        r.exename,
+        r.mpirank,
+        ...metrics.map((m) => {
+          switch (m) {
+            case "cpu_time": {
+              const u = v(user);
+              const s = v(sys);
+              return u === null && s === null ? null : (u ?? 0) + (s ?? 0);
+            }
+            case "duration": {
+              const a = v(start);
+              const b = v(end);
+              return a === null || b === null ? null : b - a;
+            }
+            default:
+              return v(at(m));
           }
-          case "duration": {
-            const a = v(start);
-            const b = v(end);
-            return a === null || b === null ? null : b - a;
-          }
-          default:
-            return v(at(m));
-        }
-      }),
-    }));
-    judgeGroup(out, `pid:${r.pid}`, members, metrics, methods);
+        }),
+      ];
+    });
+    judgeGroup(
+      out,
+      `pid:${r.pid}`,
+      threads,
+      threads.map((_, i) => i),
+      metrics,
+      methods,
+    );
   }
   return out;
 }
