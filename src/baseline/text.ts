@@ -97,17 +97,22 @@ export function flagsText(
       Math.max(...[...r.by].map(([m, v]) => Math.abs(v) / limitOf(m)));
     const sorted = [...rows.values()].sort((a, b) => worst(b) - worst(a));
     const distance = mine.find((f) => f.method === MULTIVARIATE);
-    out.push(
-      `${id}: ${rows.size} feature${rows.size === 1 ? "" : "s"} stand${
-        rows.size === 1 ? "s" : ""
-      } out${
-        distance
-          ? `; robust Mahalanobis distance ${
-            humanRatio(distance.value)
-          } (limit ${humanRatio(distance.value / distance.score)})`
-          : ""
-      }`,
-    );
+    const parts: string[] = [];
+    if (rows.size) {
+      parts.push(
+        `${rows.size} feature${rows.size === 1 ? "" : "s"} stand${
+          rows.size === 1 ? "s" : ""
+        } out`,
+      );
+    }
+    if (distance) {
+      parts.push(
+        `robust Mahalanobis distance ${humanRatio(distance.value)} (limit ${
+          humanRatio(distance.value / distance.score)
+        })`,
+      );
+    }
+    out.push(`${id}: ${parts.join("; ")}`);
     if (sorted.length === 0) {
       out.push("");
       continue;
@@ -136,11 +141,13 @@ export function flagsText(
     ));
     out.push("");
   }
-  out.push(
-    `(* beyond the limit: ${
-      methods.map((m) => `${m} ${limitOf(m)}`).join(", ")
-    }; - within it)`,
-  );
+  if (methods.length && flags.length) {
+    out.push(
+      `(* beyond the limit: ${
+        methods.map((m) => `${m} ${limitOf(m)}`).join(", ")
+      }; - within it)`,
+    );
+  }
   return out.join("\n").trimEnd();
 }
 
