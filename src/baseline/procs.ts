@@ -72,12 +72,23 @@ export interface ProcFlag {
 }
 
 /**
- * The rows judged: pid, tid (or null), host, exe, mpirank (or null), then
- * one value per metric. Kept as arrays, not objects: a 100,000-process job
- * is judged in one pass, and objects are made only for the flagged.
+ * The rows judged, as arrays (not objects: a 100,000-process job is
+ * judged in one pass): some leading columns, then one value per metric
+ * from column `first` on.
  */
 type Row = (string | number | null)[];
-const FIRST_METRIC = 5;
+
+/** One flagged row, before it is described. */
+interface Hit {
+  row: number;
+  group: string;
+  siblings: number;
+  feature: string;
+  value: number;
+  median: number;
+  score: number;
+  method: Method;
+}
 
 function minEffect(metric: string): number {
   const u = unitOf(metric);
@@ -85,10 +96,11 @@ function minEffect(metric: string): number {
 }
 
 function judgeGroup(
-  out: ProcFlag[],
+  out: Hit[],
   group: string,
   rows: readonly Row[],
   members: readonly number[],
+  first: number,
   metrics: readonly string[],
   methods: readonly Method[],
 ): void {
@@ -96,7 +108,7 @@ function judgeGroup(
   const xs = new Float64Array(members.length);
   const who = new Int32Array(members.length);
   metrics.forEach((metric, m) => {
-    const col = FIRST_METRIC + m;
+    const col = first + m;
     let n = 0;
     for (const i of members) {
       const v = rows[i][col];
@@ -114,15 +126,10 @@ function judgeGroup(
       for (const method of methods) {
         const score = scoreAgainst(method, s, x);
         if (!beyond(method, score)) continue;
-        const r = rows[who[k]];
         out.push({
-          pid: Number(r[0]),
-          ...(r[1] !== null ? { tid: Number(r[1]) } : {}),
-          host: String(r[2] ?? ""),
-          exe: String(r[3] ?? ""),
+          row: who[k],
           group,
           siblings: n,
-          ...(r[4] !== null ? { mpirank: Number(r[4]) } : {}),
           feature: metric,
           value: x,
           median: s.median,
@@ -132,6 +139,32 @@ function judgeGroup(
       }
     }
   });
+}
+
+/** Who a flagged row is. */
+interface Who {
+  pid: number;
+  tid?: number;
+  host: string;
+  exe: string;
+  mpirank?: number;
+}
+
+function flagOf(h: Hit, who: Who): ProcFlag {
+  return {
+    pid: who.pid,
+    ...(who.tid !== undefined ? { tid: who.tid } : {}),
+    host: who.host,
+    exe: who.exe,
+    group: h.group,
+    siblings: h.siblings,
+    ...(who.mpirank !== undefined ? { mpirank: who.mpirank } : {}),
+    feature: h.feature,
+    value: h.value,
+    median: h.median,
+    score: h.score,
+    method: h.method,
+  };
 }
 
 async function requireJob(store: Store, jobid: string): Promise<string[]> {
@@ -168,31 +201,44 @@ export async function stragglers(
     : by === "mpirank"
     ? " AND mpirank IS NOT NULL"
     : "";
+  // Numbers and the group key only: who the few flagged are is read after.
   const rows = await store.queryValues(
-    `SELECT pid, NULL AS tid, host, exename, mpirank, ${cols.join(", ")}, ${
-      by === "op" ? tag.sql : "NULL"
-    } AS k
+    `SELECT idx, ${by === "op" ? tag.sql : "exename"} AS k, ${cols.join(", ")}
        FROM processes WHERE jobid = ?${where}`,
     by === "op" ? [tag.param, jobid, tag.param] : [jobid],
   );
-  const keyCol = FIRST_METRIC + metrics.length;
+  const prefix = by === "op" ? "op" : by === "mpirank" ? "mpi" : "exe";
   const groups = new Map<string, number[]>();
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const key = by === "op"
-      ? `op:${r[keyCol]}`
-      : by === "mpirank"
-      ? `mpi:${r[3] ?? ""}`
-      : `exe:${r[3] ?? ""}`;
+    const key = String(rows[i][1] ?? "");
     let g = groups.get(key);
     if (!g) groups.set(key, g = []);
     g.push(i);
   }
-  const out: ProcFlag[] = [];
+  const hits: Hit[] = [];
   for (const [key, members] of groups) {
-    judgeGroup(out, key, rows, members, metrics, methods);
+    judgeGroup(hits, `${prefix}:${key}`, rows, members, 2, metrics, methods);
   }
-  return out;
+  if (hits.length === 0) return [];
+  const idxs = [...new Set(hits.map((h) => Number(rows[h.row][0])))];
+  const who = new Map<number, Who>();
+  for (let i = 0; i < idxs.length; i += 500) {
+    const part = idxs.slice(i, i + 500);
+    const found = await store.query(
+      `SELECT idx, pid, host, exename, mpirank FROM processes
+        WHERE jobid = ? AND idx IN (${part.map(() => "?").join(", ")})`,
+      [jobid, ...part],
+    );
+    for (const r of found) {
+      who.set(Number(r.idx), {
+        pid: Number(r.pid),
+        host: String(r.host ?? ""),
+        exe: String(r.exename ?? ""),
+        ...(r.mpirank !== null ? { mpirank: Number(r.mpirank) } : {}),
+      });
+    }
+  }
+  return hits.map((h) => flagOf(h, who.get(Number(rows[h.row][0]))!));
 }
 
 /**
@@ -250,14 +296,26 @@ export async function threadStragglers(
         }),
       ];
     });
+    const hits: Hit[] = [];
     judgeGroup(
-      out,
+      hits,
       `pid:${r.pid}`,
       threads,
       threads.map((_, i) => i),
+      5,
       metrics,
       methods,
     );
+    for (const h of hits) {
+      const t = threads[h.row];
+      out.push(flagOf(h, {
+        pid: Number(r.pid),
+        tid: Number(t[1]),
+        host: String(r.host ?? ""),
+        exe: String(r.exename ?? ""),
+        ...(r.mpirank !== null ? { mpirank: Number(r.mpirank) } : {}),
+      }));
+    }
   }
   return out;
 }

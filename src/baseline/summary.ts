@@ -38,28 +38,60 @@ function sortedQuantile(s: Float64Array, q: number): number {
 }
 
 /**
- * The statistics of `xs` (at least one value): two sorts and one pass, so
- * the 100,000 processes of a job summarize in milliseconds. Same
+ * The median absolute deviation from `med` of sorted values, without a
+ * second sort: the deviations below the median grow leftwards and those
+ * above grow rightwards, so merging the two runs from the median outwards
+ * yields them in order.
+ */
+function sortedMad(s: Float64Array, med: number): number {
+  const n = s.length;
+  // The first index whose value is >= med: left run is [0, hi), right [hi, n).
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s[mid] < med) lo = mid + 1;
+    else hi = mid;
+  }
+  let l = lo - 1;
+  let r = lo;
+  const take = () => {
+    const dl = l >= 0 ? med - s[l] : Infinity;
+    const dr = r < n ? s[r] - med : Infinity;
+    if (dl <= dr) {
+      l--;
+      return dl;
+    }
+    r++;
+    return dr;
+  };
+  // The deviations in order; the median is the middle one (or two).
+  const half = (n - 1) >> 1;
+  let d = 0;
+  for (let i = 0; i <= half; i++) d = take();
+  return n % 2 ? d : (d + take()) / 2;
+}
+
+/**
+ * The statistics of `xs` (at least one value): one sort and linear passes,
+ * so the 100,000 processes of a job summarize in milliseconds. Same
  * definitions as query/stats.ts (numpy's quantiles, ddof 0).
  */
 export function summarize(xs: ArrayLike<number>): Summary {
-  const s = Float64Array.from(xs).sort();
-  const n = s.length;
+  const n = xs.length;
+  const s = new Float64Array(n);
+  for (let i = 0; i < n; i++) s[i] = xs[i];
+  s.sort();
   const med = sortedQuantile(s, 0.5);
   let sum = 0;
   for (let i = 0; i < n; i++) sum += s[i];
   const mean = sum / n;
   let sq = 0;
-  const dev = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    sq += (s[i] - mean) ** 2;
-    dev[i] = Math.abs(s[i] - med);
-  }
-  dev.sort();
+  for (let i = 0; i < n; i++) sq += (s[i] - mean) ** 2;
   return {
     n,
     median: med,
-    mad: sortedQuantile(dev, 0.5),
+    mad: sortedMad(s, med),
     q1: sortedQuantile(s, 0.25),
     q3: sortedQuantile(s, 0.75),
     mean,
