@@ -5,7 +5,6 @@
  * (processes with process tag KEY:value) and per executable.
  */
 import type { Store } from "../db/store.ts";
-import { jsonObject } from "../query/store.ts";
 
 /** The metrics of an op's or an executable's processes in one job. */
 export const GROUP_METRICS = [
@@ -127,6 +126,16 @@ function numbers(row: Record<string, unknown>, names: readonly string[]) {
 const PART = 500;
 
 /**
+ * A JSON object column (key order does not matter here, so no sorting:
+ * query/store.ts jsonObject sorts, which costs on 1,000 jobs).
+ */
+function parseObject(text: unknown): Record<string, unknown> {
+  if (typeof text !== "string" || text === "") return {};
+  const v = JSON.parse(text);
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? v : {};
+}
+
+/**
  * The features of `jobids` (every one must exist), in the order given.
  * `opKey` names the process tag whose values are the ops.
  */
@@ -146,7 +155,7 @@ export async function readFeatures(
       part,
     );
     for (const r of jobs) {
-      const sums = jsonObject(r.proc_sums);
+      const sums = parseObject(r.proc_sums);
       const job: Values = {};
       for (const [k, v] of Object.entries(sums)) {
         if (typeof v === "number" && Number.isFinite(v)) job[k] = v;
@@ -157,7 +166,7 @@ export async function readFeatures(
         jobid: String(r.jobid),
         exp_name: String(r.exp_name ?? ""),
         exp_component: String(r.exp_component ?? ""),
-        tags: jsonObject(r.tags),
+        tags: parseObject(r.tags),
         start_us: Number(r.start_us),
         job,
         ops: {},

@@ -78,7 +78,9 @@ function groupStats(groups: Record<string, Values>[]): Record<string, Stats> {
 function sharedTags(jobs: readonly JobFeatures[]): Record<string, string> {
   const out: Record<string, string> = {};
   const first = jobs[0]?.tags ?? {};
-  for (const [k, v] of Object.entries(first)) {
+  const byKey = (a: [string, unknown], b: [string, unknown]) =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+  for (const [k, v] of Object.entries(first).sort(byKey)) {
     if (jobs.every((j) => j.tags[k] === v)) out[k] = String(v);
   }
   return out;
