@@ -112,17 +112,6 @@ export function tagValueSql(
     : { sql: "json_extract(tags, ?)", param: `$."${key}"` };
 }
 
-function numbers(row: Record<string, unknown>, names: readonly string[]) {
-  const out: Values = {};
-  for (const n of names) {
-    const v = row[n];
-    if (v !== null && v !== undefined && Number.isFinite(Number(v))) {
-      out[n] = Number(v);
-    }
-  }
-  return out;
-}
-
 const PART = 500;
 
 /**
