@@ -11,7 +11,14 @@ import { UserError } from "../errors.ts";
 import { unitOf } from "../query/metrics.ts";
 import { type Method } from "../query/stats.ts";
 import { tagValueSql } from "./features.ts";
-import { beyond, scoreAgainst, summarize } from "./summary.ts";
+import {
+  beyond,
+  NOISE_FLOOR,
+  scoreAgainst,
+  summarize,
+  type Summary,
+} from "./summary.ts";
+import { THRESHOLDS } from "../query/stats.ts";
 
 /** What siblings are: same executable, same op, or MPI ranks of a program. */
 export const PROC_GROUPINGS = ["exe", "op", "mpirank"] as const;
@@ -103,8 +110,9 @@ function judgeGroup(
   first: number,
   metrics: readonly string[],
   methods: readonly Method[],
+  known?: readonly (Summary | undefined)[],
 ): void {
-  if (members.length < MIN_SIBLINGS) return;
+  if (!known && members.length < MIN_SIBLINGS) return;
   const xs = new Float64Array(members.length);
   const who = new Int32Array(members.length);
   metrics.forEach((metric, m) => {
@@ -117,8 +125,12 @@ function judgeGroup(
         who[n++] = i;
       }
     }
-    if (n < MIN_SIBLINGS) return;
-    const s = summarize(xs.subarray(0, n));
+    const s = known
+      ? known[m]
+      : n >= MIN_SIBLINGS
+      ? summarize(xs.subarray(0, n))
+      : undefined;
+    if (!s) return;
     const least = minEffect(metric);
     for (let k = 0; k < n; k++) {
       const x = xs[k];
@@ -129,7 +141,7 @@ function judgeGroup(
         out.push({
           row: who[k],
           group,
-          siblings: n,
+          siblings: s.n,
           feature: metric,
           value: x,
           median: s.median,
@@ -201,13 +213,45 @@ export async function stragglers(
     : by === "mpirank"
     ? " AND mpirank IS NOT NULL"
     : "";
-  // Numbers and the group key only: who the few flagged are is read after.
-  const rows = await store.queryValues(
-    `SELECT idx, ${by === "op" ? tag.sql : "exename"} AS k, ${cols.join(", ")}
-       FROM processes WHERE jobid = ?${where}`,
-    by === "op" ? [tag.param, jobid, tag.param] : [jobid],
-  );
+  const key = by === "op" ? tag.sql : "exename";
+  const params = by === "op" ? [tag.param, jobid, tag.param] : [jobid];
   const prefix = by === "op" ? "op" : by === "mpirank" ? "mpi" : "exe";
+  const hits: Hit[] = [];
+  let rows: Row[];
+  if (store.provider === "postgres") {
+    // The server summarizes each group; only the rows that might stand out
+    // travel (100,000 rows through the wire cost more than the judging).
+    const c = await pgCandidates(store, key, where, params, cols, methods);
+    rows = c.rows;
+    const groups = new Map<string, number[]>();
+    rows.forEach((r, i) => {
+      const k = String(r[1] ?? "");
+      let g = groups.get(k);
+      if (!g) groups.set(k, g = []);
+      g.push(i);
+    });
+    for (const [k, members] of groups) {
+      const known = c.stats.get(k);
+      if (!known) continue;
+      judgeGroup(
+        hits,
+        `${prefix}:${k}`,
+        rows,
+        members,
+        2,
+        metrics,
+        methods,
+        known,
+      );
+    }
+    return await describe(store, jobid, rows, hits);
+  }
+  // Numbers and the group key only: who the few flagged are is read after.
+  rows = await store.queryValues(
+    `SELECT idx, ${key} AS k, ${cols.join(", ")}
+       FROM processes WHERE jobid = ?${where}`,
+    params,
+  );
   const groups = new Map<string, number[]>();
   for (let i = 0; i < rows.length; i++) {
     const key = String(rows[i][1] ?? "");
@@ -215,10 +259,19 @@ export async function stragglers(
     if (!g) groups.set(key, g = []);
     g.push(i);
   }
-  const hits: Hit[] = [];
-  for (const [key, members] of groups) {
-    judgeGroup(hits, `${prefix}:${key}`, rows, members, 2, metrics, methods);
+  for (const [k, members] of groups) {
+    judgeGroup(hits, `${prefix}:${k}`, rows, members, 2, metrics, methods);
   }
+  return await describe(store, jobid, rows, hits);
+}
+
+/** The flags of `hits`, with who each flagged process is (one query). */
+async function describe(
+  store: Store,
+  jobid: string,
+  rows: readonly Row[],
+  hits: readonly Hit[],
+): Promise<ProcFlag[]> {
   if (hits.length === 0) return [];
   const idxs = [...new Set(hits.map((h) => Number(rows[h.row][0])))];
   const who = new Map<number, Who>();
@@ -239,6 +292,131 @@ export async function stragglers(
     }
   }
   return hits.map((h) => flagOf(h, who.get(Number(rows[h.row][0]))!));
+}
+
+/**
+ * PostgreSQL: per group (key) and metric the statistics summarize() gives
+ * (percentile_cont interpolates as numpy does; stddev_pop is ddof 0), then
+ * only the rows outside the band no method could flag. Rows come as
+ * [idx, key, metric values...].
+ */
+async function pgCandidates(
+  store: Store,
+  key: string,
+  where: string,
+  params: (string | number)[],
+  cols: readonly string[],
+  methods: readonly Method[],
+): Promise<{ stats: Map<string, (Summary | undefined)[]>; rows: Row[] }> {
+  const p = `SELECT ${key} AS k, ${
+    cols.map((c, i) => `${c}::float8 AS m${i}`).join(", ")
+  } FROM processes WHERE jobid = ?${where}`;
+  const per = cols.map((_, i) =>
+    `count(m${i}) AS n${i}, percentile_cont(0.5) WITHIN GROUP (ORDER BY m${i}) AS med${i},
+     percentile_cont(0.25) WITHIN GROUP (ORDER BY m${i}) AS qa${i},
+     percentile_cont(0.75) WITHIN GROUP (ORDER BY m${i}) AS qb${i},
+     avg(m${i}) AS mean${i}, stddev_pop(m${i}) AS sd${i}, min(m${i}) AS lo${i},
+     max(m${i}) AS hi${i}`
+  ).join(",\n");
+  const mads = cols.map((_, i) =>
+    `percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.m${i} - s.med${i})) AS mad${i}`
+  ).join(", ");
+  const rows = await store.query(
+    `WITH p AS (${p}),
+       s AS (SELECT k, ${per} FROM p GROUP BY k HAVING count(*) >= ${MIN_SIBLINGS})
+     SELECT s.*, d.* FROM s JOIN (
+       SELECT s.k AS dk, ${mads} FROM p JOIN s ON p.k IS NOT DISTINCT FROM s.k GROUP BY s.k
+     ) d ON d.dk IS NOT DISTINCT FROM s.k`,
+    params,
+  );
+  const stats = new Map<string, (Summary | undefined)[]>();
+  const bands: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    const k = String(r.k ?? "");
+    const band: Record<string, unknown> = { k };
+    stats.set(
+      k,
+      cols.map((_, i) => {
+        const n = Number(r[`n${i}`]);
+        if (n < MIN_SIBLINGS) return undefined;
+        const s: Summary = {
+          n,
+          median: Number(r[`med${i}`]),
+          mad: Number(r[`mad${i}`]),
+          q1: Number(r[`qa${i}`]),
+          q3: Number(r[`qb${i}`]),
+          mean: Number(r[`mean${i}`]),
+          std: Number(r[`sd${i}`]),
+          min: Number(r[`lo${i}`]),
+          max: Number(r[`hi${i}`]),
+        };
+        const [lo, hi] = quietBand(
+          s,
+          methods,
+          minEffect(METRIC_OF[cols[i]] ?? cols[i]),
+        );
+        band[`lo${i}`] = lo;
+        band[`hi${i}`] = hi;
+        return s;
+      }),
+    );
+    bands.push(band);
+  }
+  if (bands.length === 0) return { stats, rows: [] };
+  const outside = cols.map((_, i) =>
+    `(p.m${i} < b.lo${i} OR p.m${i} > b.hi${i})`
+  ).join(" OR ");
+  const recordType = cols.map((_, i) => `lo${i} float8, hi${i} float8`).join(
+    ", ",
+  );
+  const found = await store.queryValues(
+    `SELECT p.idx, p.k, ${cols.map((_, i) => `p.m${i}`).join(", ")}
+       FROM (SELECT idx, ${p.slice("SELECT ".length)}) p
+       JOIN jsonb_to_recordset(?::jsonb) AS b(k text, ${recordType})
+         ON p.k IS NOT DISTINCT FROM b.k
+      WHERE ${outside}`,
+    [...params, JSON.stringify(bands)],
+  );
+  return { stats, rows: found };
+}
+
+/** Column names back to metric names (for the minimum effect). */
+const METRIC_OF: Record<string, string> = { duration_us: "duration" };
+
+/**
+ * The values no method can flag (within every method's limit, or too near
+ * the median to matter), a little narrowed so rounding in the database
+ * never hides a candidate: the exact verdict is made on the rows outside.
+ */
+function quietBand(
+  s: Summary,
+  methods: readonly Method[],
+  least: number,
+): [number, number] {
+  const fl = NOISE_FLOOR * Math.abs(s.median);
+  let lo = -Infinity;
+  let hi = Infinity;
+  const within = (a: number, b: number) => {
+    lo = Math.max(lo, a);
+    hi = Math.min(hi, b);
+  };
+  for (const m of methods) {
+    if (m === "zscore") {
+      const w = THRESHOLDS.zscore * Math.max(s.std, fl);
+      within(s.mean - w, s.mean + w);
+    } else if (m === "modified-zscore") {
+      const w = THRESHOLDS["modified-zscore"] / 0.6745 * Math.max(s.mad, fl);
+      within(s.median - w, s.median + w);
+    } else {
+      const w = THRESHOLDS.iqr * Math.max(s.q3 - s.q1, fl);
+      within(s.q1 - w, s.q3 + w);
+    }
+  }
+  if (lo > hi) [lo, hi] = [s.median, s.median];
+  lo = Math.min(lo, s.median - least);
+  hi = Math.max(hi, s.median + least);
+  const slack = 1e-6 * (Math.abs(s.median) + Math.abs(hi - lo) + 1);
+  return [lo - slack, hi + slack];
 }
 
 /**
