@@ -311,13 +311,15 @@ async function pgCandidates(
   const p = `SELECT ${key} AS k, ${
     cols.map((c, i) => `${c}::float8 AS m${i}`).join(", ")
   } FROM processes WHERE jobid = ?${where}`;
-  const per = cols.map((_, i) =>
-    `count(m${i}) AS n${i}, percentile_cont(0.5) WITHIN GROUP (ORDER BY m${i}) AS med${i},
-     percentile_cont(0.25) WITHIN GROUP (ORDER BY m${i}) AS qa${i},
-     percentile_cont(0.75) WITHIN GROUP (ORDER BY m${i}) AS qb${i},
-     avg(m${i}) AS mean${i}, stddev_pop(m${i}) AS sd${i}, min(m${i}) AS lo${i},
-     max(m${i}) AS hi${i}`
-  ).join(",\n");
+  // One sort per metric for the three quantiles (PostgreSQL computes an
+  // aggregate written several times once).
+  const per = cols.map((_, i) => {
+    const q =
+      `(percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY m${i}))`;
+    return `count(m${i}) AS n${i}, ${q}[2] AS med${i}, ${q}[1] AS qa${i},
+     ${q}[3] AS qb${i}, avg(m${i}) AS mean${i}, stddev_pop(m${i}) AS sd${i},
+     min(m${i}) AS lo${i}, max(m${i}) AS hi${i}`;
+  }).join(",\n");
   const mads = cols.map((_, i) =>
     `percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.m${i} - s.med${i})) AS mad${i}`
   ).join(", ");
