@@ -8,7 +8,8 @@ export const command = defineCommand({
   summary: "find jobs whose features stand out among comparable jobs",
   synopsis: [
     "[JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]",
-    " [--method zscore|modified-zscore|iqr|all] [--by KEY] [--json]",
+    " [--method zscore|modified-zscore|iqr|all]",
+    " [--by KEY] [--json]",
     "--against MODEL [JOBID...] [--method M] [--features F1,F2] [--json]",
     "--procs JOBID [--by exe|op|mpirank] [--threads] [--method M] [--json]",
   ],
