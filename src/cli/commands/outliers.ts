@@ -10,8 +10,10 @@ export const command = defineCommand({
     "[JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]",
     " [--method zscore|modified-zscore|iqr|all]",
     " [--by KEY] [--json]",
-    "--against MODEL [JOBID...] [--method M] [--features F1,F2] [--json]",
-    "--procs JOBID [--by exe|op|mpirank] [--threads] [--method M] [--json]",
+    "--against MODEL [JOBID...] [--method M] [--features F1,F2]",
+    " [--json]",
+    "--procs JOBID [--by exe|op|mpirank] [--threads]",
+    " [--method M] [--json]",
   ],
   description:
     `Finds jobs whose features stand out among comparable jobs, at least 4 of

@@ -7,8 +7,9 @@ export const command = defineCommand({
   name: "refmodel",
   summary: "reference models of known-good jobs (create, list, show, delete)",
   synopsis: [
-    "create NAME [JOBID...] [--exp NAME[/COMPONENT]] [--tag K:V]... [--user U]",
-    " [--after DATE] [--before DATE] [--last N] [--op-key KEY] [-n] [--json]",
+    "create NAME [JOBID...] [--exp NAME[/COMP]] [--tag K:V]...",
+    " [--user U] [--after DATE] [--before DATE] [--last N]",
+    " [--op-key KEY] [-n] [--json]",
     "list [--json]",
     "show NAME [--json]",
     "delete NAME [-n] [--json]",
