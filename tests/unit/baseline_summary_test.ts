@@ -3,10 +3,10 @@
  * numpy definitions `epmt outliers` uses), computed with one sort: checked
  * on many random samples, with ties and even and odd sizes.
  */
-import { assert } from "./assert.ts";
-import { summarize } from "../src/baseline/summary.ts";
-import { mean, median, quantile, stddev } from "../src/query/stats.ts";
-import { seeded } from "./baseline_jobs.ts";
+import { assert } from "../assert.ts";
+import { summarize } from "../../src/baseline/summary.ts";
+import { mean, median, quantile, stddev } from "../../src/query/stats.ts";
+import { seeded } from "../baseline_jobs.ts";
 
 Deno.test("summarize agrees with query/stats.ts", () => {
   const rand = seeded(3);
