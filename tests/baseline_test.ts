@@ -4,7 +4,9 @@
  * `epmt submit` into SQLite and PostgreSQL: the planted anomalies (an op
  * blocked on I/O, a straggler MPI rank, a job with 5 times the memory, a
  * thread with 3 times the cpu) and only they are flagged, rca names the
- * planted cause first, clean jobs with ±4 % noise are not flagged.
+ * planted cause first, clean jobs with ±4 % noise are not flagged. The jobs
+ * go in through the epmt program; the analysis commands run in-process
+ * (src/cli/mod.ts main, the same code without a Deno start-up each).
  */
 import {
   assert,
@@ -12,8 +14,9 @@ import {
   assertMatch,
   assertStringIncludes,
 } from "./assert.ts";
-import { epmt } from "./helpers.ts";
-import { jsonOf, ok, withBothDbs } from "./query_helpers.ts";
+import type { Result } from "./helpers.ts";
+import { ok as okProcess, withBothDbs } from "./query_helpers.ts";
+import { epmtIn } from "./unit/cli.ts";
 import { startOf, writeFamily } from "./baseline_jobs.ts";
 import { openStore } from "../src/db/mod.ts";
 import { loadSettings } from "../src/settings/mod.ts";
@@ -67,6 +70,29 @@ const JUDGED = [
 ] as const;
 const PLANTED = ["io", "memory", "straggler"];
 
+/** `epmt ARGS` in-process. */
+function epmt(
+  args: string[],
+  opts: { env: Record<string, string> },
+): Promise<Result> {
+  return epmtIn(args, opts.env);
+}
+
+/** `epmt ARGS` in-process; it must succeed. */
+async function ok(args: string[], env: Record<string, string>) {
+  const r = await epmtIn(args, env);
+  assertEquals(r.code, 0, `epmt ${args.join(" ")}: ${r.stderr}`);
+  return r;
+}
+
+/** `epmt ARGS --json` in-process, parsed. */
+async function jsonOf<T = unknown>(
+  args: string[],
+  env: Record<string, string>,
+): Promise<T> {
+  return JSON.parse((await ok([...args, "--json"], env)).stdout) as T;
+}
+
 function iso(us: number): string {
   return new Date(us / 1000).toISOString();
 }
@@ -74,7 +100,7 @@ function iso(us: number): string {
 Deno.test("baselines: models, outliers against them, stragglers, root cause", async (t) => {
   await withBothDbs(t, async (env, dir, step) => {
     const fam = await writeFamily(dir, 10, [...JUDGED, "thread"], 1);
-    await ok(["submit", ...fam.dirs], env);
+    await okProcess(["submit", ...fam.dirs], env);
     const judged = fam.judged.filter((j) => j !== "thread");
 
     await step.step(
@@ -482,7 +508,7 @@ Deno.test("baselines: false-positive rate of each method on a clean family", asy
   await withBothDbs(t, async (env, dir) => {
     const clean = Array(30).fill("clean");
     const fam = await writeFamily(dir, 10, clean, 7, { exp_name: "CLEAN" });
-    await ok(["submit", ...fam.dirs], env);
+    await okProcess(["submit", ...fam.dirs], env);
     await ok(["refmodel", "create", "clean", ...fam.train], env);
     const flags = await jsonOf<Flag[]>([
       "outliers",
