@@ -163,7 +163,8 @@ try {
       }
       return { ms: median(ts), cpu: cpus.length ? median(cpus) : undefined };
     };
-    const baseline = (await cli(["refmodel", "list"])).ms;
+    const base = await cli(["refmodel", "list"]);
+    const baseline = base.ms;
     const store = await openStore(loadSettings(env).settings);
     const model = await b.loadModel(store, "bench");
     const cases: [string, string[], () => Promise<unknown>][] = [
@@ -219,17 +220,24 @@ try {
     console.log(
       `   ${"baseline: epmt refmodel list".padEnd(40)} ${
         baseline.toFixed(0).padStart(6)
-      } ms`,
+      } ms wall ${
+        base.cpu === undefined
+          ? ""
+          : `${base.cpu.toFixed(0).padStart(5)} ms cpu`
+      }`,
     );
     for (const [name, args, fn] of cases) {
       const inProcess = await timed(fn);
       const { ms: m, cpu } = await cli(args);
-      // Wall time is the target; on a loaded machine the CPU time (single
-      // threaded, warm cache) is what the wall time would be on an idle one.
+      // Wall time is the target. On a loaded machine the CPU time of the
+      // program (single threaded, warm cache) is what the wall time would be
+      // on an idle one; PostgreSQL's own work is not in it.
       const verdict = m < LIMIT_MS
         ? "ok (< 1 s)"
         : cpu !== undefined && cpu < LIMIT_MS
-        ? "ok in CPU (< 1 s), wall slowed by load"
+        ? `over 1 s wall at load ${
+          Deno.loadavg()[0].toFixed(0)
+        }; program CPU < 1 s`
         : "FAIL (>= 1 s)";
       if (m >= LIMIT_MS && !(cpu !== undefined && cpu < LIMIT_MS)) ok = false;
       console.log(
