@@ -359,6 +359,14 @@ Deno.test("baselines: models, outliers against them, stragglers, root cause", as
         fam.train.join(","),
       ], env);
       assertEquals([slow[0].op, slow[0].feature], ["ocean", "duration_us"]);
+      // The slow rank is named, not just its op.
+      const named = (slow[0] as Cause & { stragglers?: ProcFlag[] }).stragglers;
+      assertEquals(named?.map((f) => f.mpirank), [3]);
+      assertMatch(
+        (await ok(["rca", "straggler", "--against", "base"], env)).stdout,
+        /\n  in it, pid \d+ \(MPI rank 3\) on node01 ran [12]m\d\ds, its 3 siblings' median [34]\d\.\d s\n/,
+      );
+      assert(!io.some((c) => "stragglers" in c));
       const clean = await jsonOf<Cause[]>([
         "rca",
         "clean-0",

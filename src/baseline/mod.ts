@@ -66,7 +66,13 @@ export {
   THREAD_METRICS,
   threadStragglers,
 } from "./procs.ts";
-export { type Cause, rca, type RcaResult, type WallShare } from "./rca.ts";
+export {
+  type Cause,
+  rca,
+  type RcaResult,
+  type WallShare,
+  withStragglers,
+} from "./rca.ts";
 export {
   flagsRecord,
   flagsText,

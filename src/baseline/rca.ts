@@ -3,7 +3,9 @@
  * is from a reference (a stored model, or other jobs), most deviant first,
  * and the op that explains most of the job's extra wall time.
  */
+import type { Store } from "../db/store.ts";
 import type { JobFeatures } from "./features.ts";
+import { type ProcFlag, stragglers } from "./procs.ts";
 import { deviations } from "./judge.ts";
 import type { RefModel } from "./model.ts";
 
@@ -45,6 +47,32 @@ export interface RcaResult {
   jobid: string;
   ranking: Cause[];
   wall?: WallShare;
+  /**
+   * The processes of the op that explains the extra wall time that took
+   * much longer than their siblings in that op (filled by the caller:
+   * withStragglers).
+   */
+  stragglers?: ProcFlag[];
+}
+
+/**
+ * Adds to `r` the stragglers (duration, modified z-score) among the
+ * processes of the op that explains the extra wall time: one slow MPI rank
+ * is then named, not just its op.
+ */
+export async function withStragglers(
+  store: Store,
+  r: RcaResult,
+  opKey: string,
+): Promise<RcaResult> {
+  const op = r.wall?.op?.op;
+  if (op === undefined) return r;
+  const flags = await stragglers(store, r.jobid, "op", ["modified-zscore"], {
+    opKey,
+    metrics: ["duration"],
+  });
+  const mine = flags.filter((f) => f.group === `op:${op}` && f.score > 0);
+  return mine.length ? { ...r, stragglers: mine } : r;
 }
 
 const SCOPE_ORDER = (c: Cause) =>

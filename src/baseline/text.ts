@@ -233,7 +233,22 @@ export function rcaRecord(r: RcaResult): unknown[] {
     iqr: jsonNumber(c.iqr),
     ...(c.op !== undefined && c.feature === "duration" && r.wall &&
         r.wall.extra > 0
-      ? { wall_share: (c.value - c.median) / r.wall.extra }
+      ? {
+        wall_share: (c.value - c.median) / r.wall.extra,
+        ...(c.op === r.wall.op?.op && r.stragglers
+          ? {
+            stragglers: r.stragglers.map((f) => ({
+              pid: f.pid,
+              host: f.host,
+              exe: f.exe,
+              ...(f.mpirank !== undefined ? { mpirank: f.mpirank } : {}),
+              duration_us: f.value,
+              median_us: f.median,
+              score: jsonNumber(f.score),
+            })),
+          }
+          : {}),
+      }
       : {}),
   }));
 }
@@ -263,6 +278,15 @@ export function rcaText(
         : "; no op took longer than its median";
     } else line += ": not longer than usual";
     out.push(line);
+    for (const f of r.stragglers ?? []) {
+      out.push(
+        `  in it, pid ${f.pid}${
+          f.mpirank !== undefined ? ` (MPI rank ${f.mpirank})` : ""
+        } on ${f.host} ran ${dur(f.value)}, its ${
+          f.siblings - 1
+        } siblings' median ${dur(f.median)}`,
+      );
+    }
   }
   out.push("");
   const shown = limit > 0 ? r.ranking.slice(0, limit) : r.ranking;

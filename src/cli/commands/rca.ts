@@ -113,7 +113,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       );
       return;
     }
-    const result = b.rca(model, job);
+    const result = await b.withStragglers(
+      store,
+      b.rca(model, job),
+      model.op_key,
+    );
     w.line(
       opts.json
         ? renderJson(b.rcaRecord(result))
