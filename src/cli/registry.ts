@@ -58,6 +58,14 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "find jobs whose features stand out among comparable jobs",
     load: () => import("./commands/outliers.ts"),
   },
+  refmodel: {
+    summary: "reference models of known-good jobs (create, list, show, delete)",
+    load: () => import("./commands/refmodel.ts"),
+  },
+  rca: {
+    summary: "rank what makes a job differ from a reference (root cause)",
+    load: () => import("./commands/rca.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),

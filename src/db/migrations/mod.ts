@@ -6,6 +6,9 @@
  * `provider`.
  */
 import type { Provider } from "../../settings/mod.ts";
+// --- baselines helper: refmodels (renumber at merge) ---
+import { refmodels } from "./002_refmodels.ts";
+// --- end baselines ---
 
 /** One step of the schema. */
 export interface Migration {
@@ -15,4 +18,8 @@ export interface Migration {
   statements(provider: Provider): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // --- baselines helper: refmodels ---
+  refmodels,
+  // --- end baselines ---
+];
