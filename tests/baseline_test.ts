@@ -364,7 +364,7 @@ Deno.test("baselines: models, outliers against them, stragglers, root cause", as
       assertEquals(named?.map((f) => f.mpirank), [3]);
       assertMatch(
         (await ok(["rca", "straggler", "--against", "base"], env)).stdout,
-        /\n  in it, pid \d+ \(MPI rank 3\) on node01 ran [12]m\d\ds, its 3 siblings' median [34]\d\.\d s\n/,
+        /\n {2}in it, pid \d+ \(MPI rank 3\) on node01 ran [12]m\d\ds, its 3 siblings' median [34]\d\.\d s\n/,
       );
       assert(!io.some((c) => "stragglers" in c));
       const clean = await jsonOf<Cause[]>([
