@@ -244,9 +244,11 @@ function parse<D extends CommandDecl>(
       positional.push(args[token.index]);
       continue;
     }
+    // parseArgs names a declared short option by its long name (-n gives
+    // "dry-run"), an undeclared one by its letter.
     const opt = token.rawName.startsWith("--")
       ? byLong.get(token.name)
-      : byShort.get(token.name);
+      : byLong.get(token.name) ?? byShort.get(token.name);
     if (!opt) throw unknownOption(decl.name, token.rawName, all);
     if (opt.type === "flag") {
       if (token.inlineValue) {
