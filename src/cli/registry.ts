@@ -66,6 +66,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "delete jobs from the database",
     load: () => import("./commands/delete.ts"),
   },
+  retire: {
+    summary: "delete old jobs, or old jobs' processes (retention policy)",
+    load: () => import("./commands/retire.ts"),
+  },
   check: {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),

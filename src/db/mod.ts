@@ -16,6 +16,13 @@ export type {
   ValueRow,
 } from "./store.ts";
 export { DuplicateJobError } from "./store.ts";
+export {
+  dropPartition,
+  isPartitioned,
+  listPartitions,
+  monthOf,
+  type Partition,
+} from "./partitions.ts";
 
 /** How to open the database. */
 export interface OpenOptions {

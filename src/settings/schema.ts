@@ -30,9 +30,22 @@ export interface Settings {
   stage_dest: string;
   /** What the SLURM Epilog does after stop: "stage", "submit" or "stop". */
   slurm_epilog: string;
+  /** `epmt retire` deletes jobs started more than this many days ago; 0 keeps them. */
+  retire_jobs_ndays: number;
+  /**
+   * `epmt retire` drops the process rows (keeping the job row and its sums)
+   * of jobs started more than this many days ago; 0 keeps them.
+   */
+  retire_procs_ndays: number;
 }
 
-type Kind = "string" | "boolean" | "integer" | "provider" | "port";
+type Kind =
+  | "string"
+  | "boolean"
+  | "integer"
+  | "provider"
+  | "port"
+  | "days";
 
 export interface KeySpec {
   /** "debug" or "db_params.host". */
@@ -67,6 +80,8 @@ export const KEYS: readonly KeySpec[] = [
   spec("papiex_output", "string"),
   spec("stage_dest", "string"),
   spec("slurm_epilog", "string"),
+  spec("retire_jobs_ndays", "days"),
+  spec("retire_procs_ndays", "days"),
 ];
 
 export function defaults(): Settings {
@@ -88,6 +103,8 @@ export function defaults(): Settings {
     papiex_output: "/tmp/epmt/",
     stage_dest: "./",
     slurm_epilog: "stage",
+    retire_jobs_ndays: 0,
+    retire_procs_ndays: 0,
   };
 }
 
@@ -118,14 +135,20 @@ export function coerce(
       return { error: `expected true or false, got ${show(value)}` };
     }
     case "integer":
+    case "days":
     case "port": {
       const n = fromEnv && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
       const ok = typeof n === "number" && Number.isInteger(n) &&
-        (kind === "integer" || (n >= 1 && n <= 65535));
+        (kind === "integer" || (kind === "days" && n >= 0) ||
+          (n >= 1 && n <= 65535));
       if (ok) return { value: n };
       return {
         error: kind === "port"
           ? `expected a port number 1-65535, got ${show(value)}`
+          : kind === "days"
+          ? `expected a number of days >= 0 (0 keeps everything), got ${
+            show(value)
+          }`
           : `expected an integer, got ${show(value)}`,
       };
     }

@@ -6,6 +6,9 @@
  * `provider`.
  */
 import type { Provider } from "../../settings/mod.ts";
+// --- siteops migrations (renumber freely at merge) ---
+import { procsRetired } from "./002_procs_retired.ts";
+// --- end siteops ---
 
 /** One step of the schema. */
 export interface Migration {
@@ -15,4 +18,8 @@ export interface Migration {
   statements(provider: Provider): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // --- siteops ---
+  procsRetired,
+  // --- end siteops ---
+];
