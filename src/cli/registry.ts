@@ -70,6 +70,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "delete old jobs, or old jobs' processes (retention policy)",
     load: () => import("./commands/retire.ts"),
   },
+  dbsize: {
+    summary: "rows and bytes on disk per table, and the database total",
+    load: () => import("./commands/dbsize.ts"),
+  },
   check: {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),

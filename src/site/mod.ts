@@ -11,3 +11,10 @@ export {
 } from "./retire.ts";
 export { cutoffFromDays, parseDate, policyFromSettings } from "./cutoff.ts";
 export { reportJson, reportText } from "./retire_text.ts";
+export {
+  type DbSize,
+  dbSize,
+  dbSizeJson,
+  dbSizeText,
+  type TableSize,
+} from "./dbsize.ts";
