@@ -74,6 +74,11 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "rows and bytes on disk per table, and the database total",
     load: () => import("./commands/dbsize.ts"),
   },
+  daemon: {
+    summary:
+      "load every job dropped into a folder, exactly once (ingest daemon)",
+    load: () => import("./commands/daemon.ts"),
+  },
   check: {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),

@@ -15,7 +15,7 @@ export type {
   Store,
   ValueRow,
 } from "./store.ts";
-export { DuplicateJobError } from "./store.ts";
+export { DatabaseUnavailableError, DuplicateJobError } from "./store.ts";
 export {
   dropPartition,
   isPartitioned,

@@ -16,6 +16,7 @@ import {
   SCHEMA_VERSION,
 } from "./schema.ts";
 import {
+  DatabaseUnavailableError,
   DuplicateJobError,
   type JobRow,
   type ProcessRows,
@@ -183,11 +184,11 @@ export class PostgresStore implements Store {
     const connecting = code === undefined || /^(08|28|3D|57P0)/.test(code) ||
       /^E[A-Z]+$/.test(code) || code === "CONNECT_TIMEOUT" ||
       code === "CONNECTION_CLOSED" || code === "CONNECTION_DESTROYED";
-    return new UserError(
-      connecting
-        ? `cannot connect to ${this.description}: ${text}`
-        : `${this.description}: ${text}`,
-    );
+    return connecting
+      ? new DatabaseUnavailableError(
+        `cannot connect to ${this.description}: ${text}`,
+      )
+      : new UserError(`${this.description}: ${text}`);
   }
 
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -314,6 +315,7 @@ export class PostgresStore implements Store {
       }
       if (e instanceof UserError) throw e;
       const err = this.explain(e);
+      if (err instanceof DatabaseUnavailableError) throw err;
       throw new UserError(
         err.message.replace(
           `${this.description}: `,

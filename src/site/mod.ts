@@ -18,3 +18,4 @@ export {
   dbSizeText,
   type TableSize,
 } from "./dbsize.ts";
+export { type DaemonOptions, type DaemonSummary, runDaemon } from "./daemon.ts";
