@@ -36,10 +36,18 @@ export function monthOf(startUs: number | null): Partition {
   };
 }
 
-/** The statement creating `p` as a partition of processes. */
-export function createPartitionSql(p: Partition): string {
-  return `CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF processes
-    FOR VALUES FROM (${p.fromUs}) TO (${p.toUs})`;
+/**
+ * The statements making `p` a partition of processes: a table of its own,
+ * then attached. Attaching locks processes only against schema changes
+ * (SHARE UPDATE EXCLUSIVE), where CREATE TABLE ... PARTITION OF would stop
+ * every concurrent submit and query until it commits.
+ */
+export function createPartitionStatements(p: Partition): string[] {
+  return [
+    `CREATE TABLE ${p.name} (LIKE processes INCLUDING DEFAULTS)`,
+    `ALTER TABLE processes ATTACH PARTITION ${p.name}
+       FOR VALUES FROM (${p.fromUs}) TO (${p.toUs})`,
+  ];
 }
 
 /** True when processes is a partitioned table (PostgreSQL, migrated). */

@@ -41,6 +41,12 @@ export interface RetireOptions {
   onBatch?: (what: "jobs" | "procs", jobs: number, rows: number) => void;
   /** "Now" in µs, for procs_retired_us. @default Date.now() * 1000 */
   nowUs?: number;
+  /**
+   * Drop whole month partitions where a month goes entirely (PostgreSQL);
+   * false: delete row by row everywhere.
+   * @default true
+   */
+  partitions?: boolean;
 }
 
 /** What went (or would go, in a dry run). */
@@ -113,6 +119,7 @@ export async function retire(
     batchJobs: opts.batchJobs ?? 500,
     nowUs: opts.nowUs ?? Date.now() * 1000,
     onBatch: opts.onBatch,
+    partitions: opts.partitions ?? true,
   });
   // Process rows of jobs that are deleted anyway need no separate pass.
   const procsBefore = policy.procsBeforeUs !== undefined &&
@@ -137,6 +144,7 @@ interface Limits {
   batchJobs: number;
   nowUs: number;
   onBatch?: RetireOptions["onBatch"];
+  partitions: boolean;
 }
 
 interface Victim {
@@ -202,6 +210,7 @@ class Runner {
 
   /** Partitions lying wholly before `beforeUs` (none on SQLite). */
   async #wholePartitions(beforeUs: number): Promise<Partition[]> {
+    if (!this.#limits.partitions) return [];
     return (await listPartitions(this.#store)).filter((p) =>
       p.toUs <= beforeUs
     );

@@ -8,6 +8,7 @@
 import type { Provider } from "../../settings/mod.ts";
 // --- siteops migrations (renumber freely at merge) ---
 import { procsRetired } from "./002_procs_retired.ts";
+import { processesByMonth } from "./003_processes_by_month.ts";
 // --- end siteops ---
 
 /** One step of the schema. */
@@ -21,5 +22,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   // --- siteops ---
   procsRetired,
+  processesByMonth,
   // --- end siteops ---
 ];
