@@ -12,6 +12,7 @@
  */
 import { resolve } from "node:path";
 import type { Settings } from "../settings/mod.ts";
+import { maskHost } from "../secrets.ts";
 import {
   DatabaseUnavailableError,
   DuplicateJobError,
@@ -308,6 +309,6 @@ function secs(t0: number): string {
 function describe(settings: Settings): string {
   const p = settings.db_params;
   return p.provider === "postgres"
-    ? `PostgreSQL ${p.dbname} at ${p.host}:${p.port}`
+    ? `PostgreSQL ${p.dbname} at ${maskHost(p.host)}:${p.port}`
     : `SQLite ${p.filename}`;
 }

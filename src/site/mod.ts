@@ -19,3 +19,4 @@ export {
   type TableSize,
 } from "./dbsize.ts";
 export { type DaemonOptions, type DaemonSummary, runDaemon } from "./daemon.ts";
+export { type Analyzer, loadAnalyzer } from "./analyze_hook.ts";

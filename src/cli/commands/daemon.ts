@@ -72,18 +72,20 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const log = (line: string) =>
     print(`${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${line}`);
-  if (opts.analyze) {
+  const { loadAnalyzer, runDaemon } = await import("../../site/mod.ts");
+  const analyze = opts.analyze ? await loadAnalyzer() : undefined;
+  if (opts.analyze && !analyze) {
     log(
       "--analyze: not available in this epmt (no 'epmt analyze'); loading only",
     );
   }
-  const { runDaemon } = await import("../../site/mod.ts");
   await runDaemon({
     dir: opts.ingest,
     settings: ctx.settings,
     intervalS: opts.interval,
     once: opts.once,
     retire: opts.retire,
+    analyze,
     log,
   });
   return 0;
