@@ -176,6 +176,29 @@ Deno.test("daemon --once: loads each job once, failures to failed/ with the reas
         ]);
       },
     );
+
+    await s.step("--retire: the retention settings, once a day", async () => {
+      // The generated jobs started 2026-11-25: older than a day.
+      const policy = { ...env, EPMT_RETIRE_PROCS_NDAYS: "1" };
+      const args = [
+        "daemon",
+        "--ingest",
+        drop,
+        "--once",
+        "--interval",
+        "0.1",
+        "--retire",
+      ];
+      const r = await epmt(args, { env: policy });
+      assertEquals(r.code, 0, r.stderr);
+      assertMatch(r.stdout, /retire: dropped the process rows of 5 jobs/);
+      const again = await epmt(args, { env: policy });
+      assert(!/retire:/.test(again.stdout), again.stdout);
+      assertMatch(
+        await Deno.readTextFile(join(drop, ".epmt-daemon.json")),
+        /"last_retire_us":\d+/,
+      );
+    });
   });
 });
 

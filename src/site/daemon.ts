@@ -225,40 +225,52 @@ class Daemon {
   async #loadAll(ready: Entry[]): Promise<void> {
     for (const entry of ready) {
       if (this.#stopping) return;
-      const t0 = performance.now();
-      let outcome: string;
-      try {
-        this.#store ??= await openStore(this.#opts.settings);
-        const r = await submitInput(
-          entry.path,
-          this.#opts.settings,
-          this.#store,
-        );
-        this.#backoffS = 0;
-        await moveTo(this.#dir, entry, DONE);
-        this.#summary.loaded++;
-        outcome =
-          `loaded ${entry.name}: job ${r.jobid}, ${r.numProcs} processes in ${
-            secs(t0)
-          }`;
-        if (this.#opts.analyze) {
-          outcome += `; ${await this.#analyze(r.jobid!)}`;
-        }
-      } catch (e) {
-        if (e instanceof DuplicateJobError) {
-          outcome = await this.#duplicate(entry, e);
-        } else if (await this.#databaseAway(e)) {
-          return; // the job stays; the next pass retries it
-        } else if (await this.#stillChanging(entry)) {
-          outcome = `waiting for ${entry.name}: it changed while loading`;
-        } else {
-          await moveTo(this.#dir, entry, FAILED, message(e));
-          this.#summary.failed++;
-          outcome = `failed ${entry.name}: ${message(e)} (moved to ${FAILED}/)`;
-        }
-      }
+      const outcome = await this.#loadOne(entry);
+      if (outcome === undefined) return; // the database is away
       this.#opts.log(outcome);
     }
+  }
+
+  /**
+   * Loads one entry and moves it; the log line, or undefined when the
+   * database is away (the entry stays for the next pass). A move that
+   * fails is a UserError that stops the daemon: the job is safe (stored,
+   * and found so next time, or still in place).
+   */
+  async #loadOne(entry: Entry): Promise<string | undefined> {
+    const t0 = performance.now();
+    let r;
+    try {
+      this.#store ??= await openStore(this.#opts.settings);
+      r = await submitInput(entry.path, this.#opts.settings, this.#store);
+      this.#backoffS = 0;
+    } catch (e) {
+      if (e instanceof DuplicateJobError) {
+        try {
+          return await this.#duplicate(entry, e);
+        } catch (e2) {
+          if (await this.#databaseAway(e2)) return undefined;
+          throw e2;
+        }
+      }
+      if (await this.#databaseAway(e)) return undefined;
+      if (await this.#stillChanging(entry)) {
+        return `waiting for ${entry.name}: it changed while loading`;
+      }
+      await moveTo(this.#dir, entry, FAILED, message(e));
+      this.#summary.failed++;
+      return `failed ${entry.name}: ${message(e)} (moved to ${FAILED}/)`;
+    }
+    await moveTo(this.#dir, entry, DONE);
+    this.#summary.loaded++;
+    let outcome =
+      `loaded ${entry.name}: job ${r.jobid}, ${r.numProcs} processes in ${
+        secs(t0)
+      }`;
+    if (this.#opts.analyze) {
+      outcome += `; ${await this.#analyze(r.jobid!)}`;
+    }
+    return outcome;
   }
 
   async #analyze(jobid: string): Promise<string> {

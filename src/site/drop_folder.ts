@@ -149,11 +149,18 @@ export async function moveTo(
   for (let i = 1; await exists(target); i++) {
     target = join(dir, where, `${entry.name}.${i}`);
   }
-  await Deno.rename(entry.path, target);
-  if (reason !== undefined) {
-    await Deno.writeTextFile(
-      `${target}.err`,
-      `${new Date().toISOString()} ${reason}\n`,
+  try {
+    await Deno.rename(entry.path, target);
+    if (reason !== undefined) {
+      await Deno.writeTextFile(
+        `${target}.err`,
+        `${new Date().toISOString()} ${reason}\n`,
+      );
+    }
+  } catch (e) {
+    // The job itself is safe (stored, or still in place): stop and say so.
+    throw new UserError(
+      `cannot move ${entry.path} into ${where}/: ${ioReason(e)}`,
     );
   }
   return target;
