@@ -2,6 +2,7 @@
  * Every setting epmt knows: its type, its built-in default and how to check
  * a value. Keys inside db_params are written "db_params.<field>".
  */
+import { DEFAULT_LIMITS } from "../limits.ts";
 
 export type Provider = "sqlite" | "postgres";
 
@@ -30,6 +31,11 @@ export interface Settings {
   stage_dest: string;
   /** What the SLURM Epilog does after stop: "stage", "submit" or "stop". */
   slurm_epilog: string;
+  /** Bounds on input (src/limits.ts): bytes, except the expansion ratio. */
+  max_line_bytes: number;
+  max_member_bytes: number;
+  max_expansion: number;
+  max_metadata_bytes: number;
   /** `epmt retire` deletes jobs started more than this many days ago; 0 keeps them. */
   retire_jobs_ndays: number;
   /**
@@ -43,6 +49,7 @@ type Kind =
   | "string"
   | "boolean"
   | "integer"
+  | "positive"
   | "provider"
   | "port"
   | "days";
@@ -80,6 +87,10 @@ export const KEYS: readonly KeySpec[] = [
   spec("papiex_output", "string"),
   spec("stage_dest", "string"),
   spec("slurm_epilog", "string"),
+  spec("max_line_bytes", "positive"),
+  spec("max_member_bytes", "positive"),
+  spec("max_expansion", "positive"),
+  spec("max_metadata_bytes", "positive"),
   spec("retire_jobs_ndays", "days"),
   spec("retire_procs_ndays", "days"),
 ];
@@ -103,6 +114,10 @@ export function defaults(): Settings {
     papiex_output: "/tmp/epmt/",
     stage_dest: "./",
     slurm_epilog: "stage",
+    max_line_bytes: DEFAULT_LIMITS.lineBytes,
+    max_member_bytes: DEFAULT_LIMITS.memberBytes,
+    max_expansion: DEFAULT_LIMITS.expansion,
+    max_metadata_bytes: DEFAULT_LIMITS.metadataBytes,
     retire_jobs_ndays: 0,
     retire_procs_ndays: 0,
   };
@@ -135,16 +150,20 @@ export function coerce(
       return { error: `expected true or false, got ${show(value)}` };
     }
     case "integer":
+    case "positive":
     case "days":
     case "port": {
       const n = fromEnv && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-      const ok = typeof n === "number" && Number.isInteger(n) &&
-        (kind === "integer" || (kind === "days" && n >= 0) ||
+      const ok = typeof n === "number" && Number.isSafeInteger(n) &&
+        (kind === "integer" || (kind === "positive" && n >= 1) ||
+          (kind === "days" && n >= 0) ||
           (n >= 1 && n <= 65535));
       if (ok) return { value: n };
       return {
         error: kind === "port"
           ? `expected a port number 1-65535, got ${show(value)}`
+          : kind === "positive"
+          ? `expected a whole number above 0, got ${show(value)}`
           : kind === "days"
           ? `expected a number of days >= 0 (0 keeps everything), got ${
             show(value)
