@@ -74,6 +74,19 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "delete jobs from the database",
     load: () => import("./commands/delete.ts"),
   },
+  retire: {
+    summary: "delete old jobs, or old jobs' processes (retention policy)",
+    load: () => import("./commands/retire.ts"),
+  },
+  dbsize: {
+    summary: "rows and bytes on disk per table, and the database total",
+    load: () => import("./commands/dbsize.ts"),
+  },
+  daemon: {
+    summary:
+      "load every job dropped into a folder, exactly once (ingest daemon)",
+    load: () => import("./commands/daemon.ts"),
+  },
   check: {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),

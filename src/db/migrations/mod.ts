@@ -6,9 +6,9 @@
  * `provider`.
  */
 import type { Provider } from "../../settings/mod.ts";
-// --- baselines helper: refmodels (renumber at merge) ---
 import { refmodels } from "./002_refmodels.ts";
-// --- end baselines ---
+import { procsRetired } from "./003_procs_retired.ts";
+import { processesByMonth } from "./004_processes_by_month.ts";
 
 /** One step of the schema. */
 export interface Migration {
@@ -19,7 +19,7 @@ export interface Migration {
 }
 
 export const MIGRATIONS: readonly Migration[] = [
-  // --- baselines helper: refmodels ---
   refmodels,
-  // --- end baselines ---
+  procsRetired,
+  processesByMonth,
 ];
