@@ -46,6 +46,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "summarise one job (--tree: its process tree)",
     load: () => import("./commands/show.ts"),
   },
+  ops: {
+    summary: "where a job's time went, op by op (or step by step)",
+    load: () => import("./commands/ops.ts"),
+  },
   export: {
     summary: "write jobs, processes or threads as JSON or CSV",
     load: () => import("./commands/export.ts"),

@@ -64,6 +64,11 @@ export interface TreeOptions {
    * siblings. @default 10
    */
   similar?: number;
+  /**
+   * Keep on each group the positions (in `rows`) of the processes it stands
+   * for, as `members` (epmt ops groups a job's steps so).
+   */
+  members?: boolean;
 }
 
 /** Identical siblings merged: what one line of the tree shows. */
@@ -88,6 +93,8 @@ export interface TreeGroup {
    */
   variants?: number;
   children: TreeGroup[];
+  /** With `members` asked for: positions in the rows it stands for. */
+  members?: number[];
   /** Set on a summary line standing for `count` processes of other kinds. */
   others?: {
     /** Distinct lines (signatures) summed up. */
@@ -164,6 +171,7 @@ export function buildTree(
       hidden: hid,
       ...(variants > 1 ? { variants } : {}),
       children: [],
+      ...(opts.members ? { members } : {}),
     };
   };
 

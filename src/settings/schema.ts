@@ -30,6 +30,10 @@ export interface Settings {
   stage_dest: string;
   /** What the SLURM Epilog does after stop: "stage", "submit" or "stop". */
   slurm_epilog: string;
+  /** Submit analyses each job (efficiency, verdicts, flags vs a model). */
+  analyze_on_submit: boolean;
+  /** `epmt stop` prints a short summary of the job to stderr. */
+  job_summary: boolean;
 }
 
 type Kind = "string" | "boolean" | "integer" | "provider" | "port";
@@ -67,6 +71,8 @@ export const KEYS: readonly KeySpec[] = [
   spec("papiex_output", "string"),
   spec("stage_dest", "string"),
   spec("slurm_epilog", "string"),
+  spec("analyze_on_submit", "boolean"),
+  spec("job_summary", "boolean"),
 ];
 
 export function defaults(): Settings {
@@ -88,6 +94,8 @@ export function defaults(): Settings {
     papiex_output: "/tmp/epmt/",
     stage_dest: "./",
     slurm_epilog: "stage",
+    analyze_on_submit: true,
+    job_summary: false,
   };
 }
 

@@ -5,10 +5,16 @@ import { intOption, parseOptions } from "../../query/args.ts";
 export const usage =
   `epmt show [--top N] [--tree [--exact] [--depth N] [--width N] [--args N]]
           [--json] JOBID...
+epmt show --critical [--json] JOBID...
 
 Summarises a job on one screen: who, where, when, wall and cpu time, cpu
-over wall, peak memory, I/O, failed processes, tags, annotations and the
-processes that used the most cpu.
+over wall, peak memory, I/O, failed processes, tags, annotations, the
+processes that used the most cpu, and where the time went: the allocation's
+efficiency (cores, memory and time limit requested, from the job's
+environment, against what was used; "not requested" where it does not
+tell), a verdict with the numbers behind it (cpu-bound, io-wait,
+waiting-on-children, idle, underused, memory-heavy, mixed), the time by op
+(epmt ops) and what the analysis at submit found.
 
   --top N      how many top processes (default 5; 0: none)
   --tree       print the process tree instead: command and args, pid, cpu
@@ -23,10 +29,16 @@ processes that used the most cpu.
   --width N    tree: at most N different kinds of children per parent, the
                rest summed up on one line (default 50; 0: all)
   --args N     tree: cut args longer than N characters (default 40; 0: never)
-  --json       raw values for scripts (µs, KiB, bytes; units in the names)`;
+  --critical   print the critical path instead: the processes the job's wall
+               time waited on, from the root down (children that ran one
+               after another all; of those side by side, the one that ended
+               last), each with its wall time, share of the job and self time
+  --json       raw values for scripts (µs, KiB, bytes; units in the names);
+               efficiency (fractions), verdict, ops, analysis`;
 
 const SPEC = {
   tree: "flag",
+  critical: "flag",
   exact: "flag",
   depth: "value",
   width: "value",
@@ -42,6 +54,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     "-d": "depth",
   });
   if (positional.length === 0) throw new UsageError("show: name a JOBID");
+  if (opts.critical && opts.tree) {
+    throw new UsageError("show: give --tree or --critical, not both");
+  }
   if (!opts.tree) {
     for (const o of ["depth", "width", "args"] as const) {
       if (opts[o] !== undefined) {
@@ -60,11 +75,27 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const show = await import("../../query/show.ts");
   const { Writer } = await import("../../query/output.ts");
   const { renderJson, renderTable } = await import("../../query/table.ts");
+  const a = await import("../../analysis/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
     const out = new Writer();
     const records: unknown[] = [];
     for (const [i, job] of jobs.entries()) {
+      const jobid = String(job.jobid);
+      if (opts.critical) {
+        const procs = await a.readProcs(store, jobid);
+        const wall = a.jobWall(
+          job,
+          a.unionLength(procs.start, procs.end, a.allOf(procs)),
+        );
+        const steps = a.criticalPath(procs, wall);
+        if (opts.json) records.push(a.criticalRecord(jobid, wall, steps));
+        else {
+          if (i > 0) out.line();
+          out.line(a.criticalText(jobid, wall, steps));
+        }
+        continue;
+      }
       if (opts.tree) {
         const { treeJson, treeLines } = await import("../../query/tree.ts");
         const roots = await show.jobTree(store, job, {
@@ -95,6 +126,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         ));
       } else {
         const summary = await show.jobSummary(store, job, topN);
+        summary.analysis = a.analyzeJob(job, await a.readProcs(store, jobid));
+        summary.stored = await a.storedAnalysis(store, jobid);
         if (opts.json) {
           records.push(show.summaryRecord(summary));
           continue;

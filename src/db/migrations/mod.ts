@@ -6,6 +6,7 @@
  * `provider`.
  */
 import type { Provider } from "../../settings/mod.ts";
+import { analyses } from "./002_analyses.ts";
 
 /** One step of the schema. */
 export interface Migration {
@@ -15,4 +16,8 @@ export interface Migration {
   statements(provider: Provider): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // ---- helper timegoes: analysis at submit (issue 11) ----
+  analyses,
+  // ---- end timegoes ----
+];

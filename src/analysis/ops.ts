@@ -1,0 +1,167 @@
+/**
+ * `epmt ops`: where a job's time went, one row per op (the value of a
+ * process tag, `op` by default) plus "untagged"; for a job without that tag,
+ * one row per step of the job script (the root's children, identical
+ * siblings folded as `show --tree` folds them, each with its subtree).
+ */
+import type { Row } from "../db/store.ts";
+import { humanCount, shorten } from "../query/format.ts";
+import { buildTree, type TreeGroup } from "../query/tree.ts";
+import { jobWall } from "./efficiency.ts";
+import type { Procs } from "./procs.ts";
+import { allOf, type Usage, usageOf } from "./usage.ts";
+import { type Request, type Verdict, verdictOf } from "./verdict.ts";
+
+/** The name of the row for processes without the tag. */
+export const UNTAGGED = "untagged";
+
+/** One op (or step) and what its processes used. */
+export interface Op extends Usage {
+  op: string;
+  /** Of the job's wall time (the op's wall counts overlaps once). */
+  share_wall: number | null;
+  /** Of the job's cpu time. */
+  share_cpu: number | null;
+  verdict: Verdict;
+  /** Steps only: the first process's pid and how many siblings were folded. */
+  pid?: number;
+  count?: number;
+}
+
+/** A job's ops. */
+export interface Ops {
+  /** The tag key grouped by. */
+  by: string;
+  /** "tag": by the tag's values; "steps": the job had no such tag. */
+  grouping: "tag" | "steps";
+  job_wall_us: number;
+  job_cpu_us: number;
+  ops: Op[];
+}
+
+/**
+ * The ops of a job (`job` its jobs row, `procs` its processes), grouped by
+ * process tag `by`; `request` carries the job's memory request for the
+ * memory verdict.
+ */
+export function opsOf(
+  job: Row,
+  procs: Procs,
+  by: string,
+  request: Omit<Request, "job" | "cores">,
+): Ops {
+  const scratch = new Uint8Array(procs.n);
+  const whole = usageOf(procs, allOf(procs), scratch);
+  const wall = jobWall(job, whole.wall_us);
+  const groups = tagGroups(procs, by);
+  const grouping = groups ? "tag" : "steps";
+  const named = groups ?? stepGroups(procs);
+  const req: Request = { ...request, cores: null, job: false };
+  const ops = named.map(({ name, members, pid, count }): Op => {
+    const u = usageOf(procs, members, scratch);
+    return {
+      op: name,
+      ...u,
+      share_wall: wall > 0 ? u.wall_us / wall : null,
+      share_cpu: whole.cpu_us > 0 ? u.cpu_us / whole.cpu_us : null,
+      verdict: verdictOf(u, req),
+      ...(pid === undefined ? {} : { pid, count }),
+    };
+  });
+  return { by, grouping, job_wall_us: wall, job_cpu_us: whole.cpu_us, ops };
+}
+
+interface Named {
+  name: string;
+  members: number[];
+  pid?: number;
+  count?: number;
+}
+
+/**
+ * Processes by the value of tag `by`, in order of first start, "untagged"
+ * last; null when no process has the tag.
+ */
+function tagGroups(procs: Procs, by: string): Named[] | null {
+  const valueOf = new Map<string, string | null>();
+  const groups = new Map<string, number[]>();
+  const untagged: number[] = [];
+  for (let i = 0; i < procs.n; i++) {
+    const text = procs.tags[i];
+    let value: string | null = null;
+    if (text !== null) {
+      if (valueOf.has(text)) value = valueOf.get(text)!;
+      else {
+        value = tagValue(text, by);
+        valueOf.set(text, value);
+      }
+    }
+    if (value === null) {
+      untagged.push(i);
+      continue;
+    }
+    const list = groups.get(value);
+    if (list) list.push(i);
+    else groups.set(value, [i]);
+  }
+  if (groups.size === 0) return null;
+  const firstStart = (m: number[]) =>
+    Math.min(...m.slice(0, 1000).map((i) => procs.start[i]));
+  const out = [...groups].map(([name, members]) => ({ name, members }))
+    .sort((a, b) =>
+      firstStart(a.members) - firstStart(b.members) ||
+      (a.name < b.name ? -1 : 1)
+    );
+  // A tag value that happens to be "untagged" stays apart from the rest.
+  if (untagged.length) out.push({ name: UNTAGGED, members: untagged });
+  return out;
+}
+
+function tagValue(text: string, key: string): string | null {
+  try {
+    const tags = JSON.parse(text);
+    if (!tags || typeof tags !== "object" || !(key in tags)) return null;
+    const v = tags[key];
+    return typeof v === "string" ? v : JSON.stringify(v);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The steps of a job script: the children of its one root (or the roots
+ * when there are several), folded as `show --tree` folds siblings, each
+ * with all the processes below it.
+ */
+function stepGroups(procs: Procs): Named[] {
+  if (procs.n === 0) return [];
+  const roots = buildTree(procs.tree, { members: true });
+  const steps = roots.length === 1 && roots[0].count === 1 &&
+      roots[0].children.length > 0
+    ? roots[0].children
+    : roots;
+  return steps.map((g) => {
+    const members: number[] = [];
+    for (const m of g.members ?? []) {
+      for (let j = m; j < procs.subtreeEnd[m]; j++) members.push(j);
+    }
+    return {
+      name: stepName(g),
+      members,
+      ...(g.others ? {} : { pid: g.pid, count: g.count }),
+    };
+  });
+}
+
+function stepName(g: TreeGroup): string {
+  if (g.others) {
+    return `… ${humanCount(g.count)} more (${
+      g.others.top.map(([e, c]) => `${e} ×${humanCount(c)}`).join(", ")
+    })`;
+  }
+  const args = shorten(g.args, 40);
+  let text = args === "" ? g.exename : `${g.exename} ${args}`;
+  if (g.variants) text += " …";
+  if (g.count > 1) text += ` ×${humanCount(g.count)}`;
+  return text;
+}

@@ -1,0 +1,186 @@
+/**
+ * The processes of one job as the analyses need them: the tree columns of
+ * `show --tree` (so its grouping code is reused as is) plus times, I/O,
+ * memory and tags, in idx (depth-first) order. Read from the database, or
+ * from a job being submitted (any ProcessRows, before it is stored).
+ */
+import { processColumn } from "../db/columns.ts";
+import type { ProcessRows, SqlValue, Store } from "../db/store.ts";
+import type { TreeRow } from "../query/tree.ts";
+
+/**
+ * One job's processes, column-wise; position `i` is the i-th process in
+ * idx order. Missing numbers are 0 (NaN never leaks into sums).
+ */
+export interface Procs {
+  readonly n: number;
+  /** Rows for buildTree (src/query/tree.ts), depth included. */
+  readonly tree: TreeRow[];
+  /** Position of the parent, -1 for a root. */
+  readonly parent: Int32Array;
+  /** End (exclusive) of the position range of each subtree. */
+  readonly subtreeEnd: Int32Array;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  /** usertime + systemtime, µs. */
+  readonly cpu: Float64Array;
+  /** delayacct_blkio_time, µs. */
+  readonly blkio: Float64Array;
+  /** time_waiting (run queue), µs (stored in ns). */
+  readonly runq: Float64Array;
+  /** rssmax, KiB. */
+  readonly rss: Float64Array;
+  readonly readBytes: Float64Array;
+  readonly writeBytes: Float64Array;
+  readonly host: string[];
+  /** Process tags as JSON text, null for none. */
+  readonly tags: (string | null)[];
+  /** Whether a process has children among the job's processes. */
+  readonly hasKids: Uint8Array;
+}
+
+/**
+ * What the analyses select, the tree columns first in TreeRow order (depth
+ * at 9). One range of the processes primary key. Parameters: jobid.
+ */
+export const PROCS_SQL =
+  `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
+       exitcode, exitsignal, depth, start_us, end_us, host, tags, rssmax,
+       delayacct_blkio_time, time_waiting, read_bytes, write_bytes
+  FROM processes WHERE jobid = ? ORDER BY idx`;
+
+/** Reads the processes of a stored job. */
+export async function readProcs(store: Store, jobid: string): Promise<Procs> {
+  return procsFromValues(await store.queryValues(PROCS_SQL, [jobid]));
+}
+
+/** Rows in the PROCS_SQL column order, in idx order. */
+export function procsFromValues(rows: readonly SqlValue[][]): Procs {
+  const n = rows.length;
+  const p = blank(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    p.tree.push(r.slice(0, 10) as TreeRow);
+    p.start[i] = numOr0(r[10]);
+    p.end[i] = numOr0(r[11]);
+    p.host.push(String(r[12] ?? ""));
+    p.tags.push(typeof r[13] === "string" ? r[13] : null);
+    p.rss[i] = numOr0(r[14]);
+    p.blkio[i] = numOr0(r[15]);
+    p.runq[i] = numOr0(r[16]) / 1000;
+    p.readBytes[i] = numOr0(r[17]);
+    p.writeBytes[i] = numOr0(r[18]);
+    p.cpu[i] = numOr0(r[5]);
+  }
+  return link(p);
+}
+
+const COL = {
+  idx: processColumn("idx"),
+  parent: processColumn("parent"),
+  pid: processColumn("pid"),
+  exename: processColumn("exename"),
+  args: processColumn("args"),
+  cpu: processColumn("cpu_time"),
+  incl: processColumn("inclusive_cpu_time"),
+  exitcode: processColumn("exitcode"),
+  exitsignal: processColumn("exitsignal"),
+  depth: processColumn("depth"),
+  start: processColumn("start_us"),
+  end: processColumn("end_us"),
+  host: processColumn("host"),
+  tags: processColumn("tags"),
+  rss: processColumn("rssmax"),
+  blkio: processColumn("delayacct_blkio_time"),
+  runq: processColumn("time_waiting"),
+  read: processColumn("read_bytes"),
+  write: processColumn("write_bytes"),
+};
+
+/**
+ * The processes of a job that is being submitted, from the rows the store
+ * is given (PROCESS_COLUMNS order), so submit need not read them back.
+ */
+export function procsFromProcessRows(rows: ProcessRows): Procs {
+  const out: SqlValue[] = [];
+  const values: SqlValue[][] = [];
+  for (let i = 0; i < rows.length; i++) {
+    rows.fill(i, out, 0);
+    values.push([
+      out[COL.idx],
+      out[COL.parent],
+      out[COL.pid],
+      out[COL.exename],
+      out[COL.args],
+      out[COL.cpu],
+      out[COL.incl],
+      out[COL.exitcode],
+      out[COL.exitsignal],
+      out[COL.depth],
+      out[COL.start],
+      out[COL.end],
+      out[COL.host],
+      out[COL.tags],
+      out[COL.rss],
+      out[COL.blkio],
+      out[COL.runq],
+      out[COL.read],
+      out[COL.write],
+    ]);
+  }
+  return procsFromValues(values);
+}
+
+function numOr0(v: SqlValue): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+}
+
+type Mutable = {
+  -readonly [K in keyof Procs]: Procs[K];
+};
+
+function blank(n: number): Mutable {
+  return {
+    n,
+    tree: [],
+    parent: new Int32Array(n),
+    subtreeEnd: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    cpu: new Float64Array(n),
+    blkio: new Float64Array(n),
+    runq: new Float64Array(n),
+    rss: new Float64Array(n),
+    readBytes: new Float64Array(n),
+    writeBytes: new Float64Array(n),
+    host: [],
+    tags: [],
+    hasKids: new Uint8Array(n),
+  };
+}
+
+/** Parent positions, subtree ranges and leaves, from idx and depth. */
+function link(p: Mutable): Procs {
+  const n = p.n;
+  let maxIdx = -1;
+  for (const r of p.tree) if (r[0] > maxIdx) maxIdx = r[0];
+  const pos = new Int32Array(maxIdx + 1).fill(-1);
+  p.tree.forEach((r, i) => pos[r[0]] = i);
+  for (let i = 0; i < n; i++) {
+    const par = p.tree[i][1];
+    const pp = par === null || par > maxIdx ? -1 : pos[par];
+    p.parent[i] = pp >= 0 && pp < i ? pp : -1;
+    if (p.parent[i] >= 0) p.hasKids[p.parent[i]] = 1;
+  }
+  // Depth-first order: a subtree ends at the next process no deeper.
+  const stack: number[] = [];
+  const depth = (i: number) => p.tree[i][9] ?? 0;
+  for (let i = 0; i <= n; i++) {
+    const d = i < n ? depth(i) : -1;
+    while (stack.length && depth(stack[stack.length - 1]) >= d) {
+      p.subtreeEnd[stack.pop()!] = i;
+    }
+    if (i < n) stack.push(i);
+  }
+  return p;
+}
