@@ -42,3 +42,4 @@ export {
   reanalyze,
   storedAnalysis,
 } from "./stored.ts";
+export { stopSummary } from "./stop_summary.ts";

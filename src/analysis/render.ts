@@ -233,7 +233,9 @@ export function criticalText(
     i = j - 1;
   }
   return [
-    `Job ${jobid}: critical path (${humanCount(steps.length)} processes the ` +
+    `Job ${jobid}: critical path (${humanCount(steps.length)} ${
+      steps.length === 1 ? "process" : "processes"
+    } the ` +
     `wall time of ${humanDuration(jobWallUs)} waited on)`,
     "",
     renderTable(

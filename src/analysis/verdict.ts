@@ -8,8 +8,8 @@
  * - idle (jobs only, with a known allocation: "the allocation sat idle"):
  *   processes were on a CPU less than IDLE of their lifetime and not in I/O;
  * - underused (jobs only): cpu time below UNDERUSED of cores × wall;
- * - cpu-bound: working processes on a CPU at least CPU_BOUND of their
- *   lifetime;
+ * - cpu-bound: working processes on a CPU, or runnable and waiting for
+ *   one (schedstat time_waiting), at least CPU_BOUND of their lifetime;
  * - waiting-on-children: the group's top processes had a child outside the
  *   group running at least CHILD_WAIT of their lifetime;
  * - idle: on a CPU less than IDLE of their lifetime, not in I/O;
@@ -101,7 +101,8 @@ export function verdictOf(u: Usage, req: Request): Verdict {
       } of ${lifetime}), on a CPU ${pct(on_cpu)}`,
     ]);
   }
-  const idle = u.procs > 0 && (on_cpu ?? 0) < IDLE &&
+  const idle = u.procs > 0 &&
+    (on_cpu ?? 0) + (numbers.run_queue ?? 0) < IDLE &&
     (io_wait ?? 0) < IO_WAIT;
   const idleReason = `processes were on a CPU only ${pct(on_cpu)} of their ` +
     `lifetime (${humanDuration(u.cpu_us)} of ${lifetime}) and not in disk I/O`;
@@ -121,12 +122,21 @@ export function verdictOf(u: Usage, req: Request): Verdict {
       } requested (cpu efficiency ${pct(cpu_efficiency)})`,
     ]);
   }
-  if (on_cpu !== null && on_cpu >= CPU_BOUND) {
+  // Runnable but waiting for a CPU counts: the process wanted one (on a
+  // busy node its share of a CPU drops, its need does not).
+  const runnable = on_cpu === null ? null : on_cpu + (numbers.run_queue ?? 0);
+  if (runnable !== null && runnable >= CPU_BOUND) {
+    const queued = numbers.run_queue ?? 0;
     holds.push([
       "cpu-bound",
       `processes were on a CPU ${pct(on_cpu)} of their lifetime (${
         humanDuration(u.cpu_us)
-      } of ${lifetime})`,
+      } of ${lifetime})` +
+      (queued >= 0.1
+        ? ` and waited for one ${pct(queued)} (${
+          humanDuration(u.time_waiting_us)
+        }: more runnable processes than free cores)`
+        : ""),
     ]);
   }
   if (child_wait !== null && child_wait >= CHILD_WAIT) {

@@ -62,6 +62,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "find jobs whose features stand out among comparable jobs",
     load: () => import("./commands/outliers.ts"),
   },
+  analyze: {
+    summary: "(re)run the analysis stored with jobs",
+    load: () => import("./commands/analyze.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),

@@ -17,6 +17,9 @@ jobs:
   --after DATE     started at or after DATE; --before DATE: started before
                    (2026-11-25, '2026-11-25 14:30', 3d, 12h, today, yesterday)
   --exp NAME       jobs of this experiment (exp_name)
+  --flagged        jobs whose analysis at submit (or epmt analyze) flagged
+                   something against a reference model
+  --unanalyzed     jobs not analysed yet, or whose analysis failed
   --limit N        at most N jobs (default 20; 0: all); --offset N skips N
 procs:
   --exe NAME       processes of this executable (glob: 'python*')
@@ -39,6 +42,8 @@ const SPEC = {
   sort: "value",
   json: "flag",
   csv: "flag",
+  flagged: "flag",
+  unanalyzed: "flag",
 } as const;
 
 /** `epmt list` and `epmt list procs JOBID`. */
@@ -62,6 +67,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     }
     for (const o of ["user", "after", "before", "exp", "offset"] as const) {
       if (opts[o] !== undefined) {
+        throw new UsageError(`list procs: --${o} is for listing jobs`);
+      }
+    }
+    for (const o of ["flagged", "unanalyzed"] as const) {
+      if (opts[o]) {
         throw new UsageError(`list procs: --${o} is for listing jobs`);
       }
     }
@@ -110,6 +120,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const now = Date.now() * 1000;
   const filter = {
+    flagged: opts.flagged,
+    unanalyzed: opts.unanalyzed,
     user: opts.user,
     exp: opts.exp,
     tags,

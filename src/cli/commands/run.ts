@@ -57,7 +57,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     start: isoLocal(start),
     end: isoLocal(nowMs()),
   });
-  if (auto) await stopJob(c, ctx.env, false);
+  if (auto) {
+    await stopJob(c, ctx.env, false);
+    const { printJobSummary } = await import("../job_summary.ts");
+    await printJobSummary(ctx.settings, c.dir);
+  }
   return status;
 }
 
