@@ -28,7 +28,10 @@ export interface Usage {
    * an upper bound of the memory the group held at once.
    */
   memory_peak_kib: number;
-  /** Lifetime of the working processes (those without children in the group). */
+  /**
+   * Lifetime of the working processes (those without children in the
+   * group), less the time they waited on children outside it.
+   */
   work_us: number;
   /** Lifetime of the top processes (parent not in the group). */
   top_us: number;
@@ -70,25 +73,29 @@ export function usageOf(
     if (start[m] < first) first = start[m];
     if (end[m] > last) last = end[m];
     const life = Math.max(0, end[m] - start[m]);
-    if (!(scratch[m] & HAS_KID_IN)) work += life;
     const host = procs.host[m];
     const list = byHost.get(host);
     if (list) list.push(m);
     else byHost.set(host, [m]);
-    const par = parent[m];
-    if (par >= 0 && scratch[par] & IN) continue;
-    top += life;
-    // Children outside the group: the first child is at m + 1, each next
-    // one where the previous one's subtree ends.
+    // Time a child outside the group ran: the first child is at m + 1,
+    // each next one where the previous one's subtree ends.
     const outside: number[] = [];
     for (let c = m + 1; c < subtreeEnd[m]; c = subtreeEnd[c]) {
       if (!(scratch[c] & IN)) outside.push(c);
     }
+    let waited = 0;
     if (outside.length) {
       const s = outside.map((c) => Math.max(start[c], start[m]));
       const e = outside.map((c) => Math.min(end[c], end[m]));
-      childWait += unionLength(s, e, outside.map((_, i) => i));
+      waited = unionLength(s, e, outside.map((_, i) => i));
     }
+    // A process works while no child of its runs; waiting on one outside
+    // the group is not the group's work.
+    if (!(scratch[m] & HAS_KID_IN)) work += life - waited;
+    const par = parent[m];
+    if (par >= 0 && scratch[par] & IN) continue;
+    top += life;
+    childWait += waited;
   }
   let memory = 0;
   for (const list of byHost.values()) {
