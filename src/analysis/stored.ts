@@ -208,13 +208,21 @@ export async function analyzeAtSubmit(
     const a = analyzeJob(job, procsFromProcessRows(rows));
     r = recordOf(jobid, a, await judge(store, job));
   } catch (e) {
-    log.warning(`job ${jobid}: analysis failed (job stored): ${e}`);
+    log.warning(
+      `job ${jobid}: analysis failed (job stored): ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
     r = failure(jobid, e);
   }
   try {
     await save(store, r);
   } catch (e) {
-    log.warning(`job ${jobid}: could not store its analysis: ${e}`);
+    log.warning(
+      `job ${jobid}: could not store its analysis: ${
+        e instanceof Error ? e.message : e
+      }`,
+    );
     r = failure(jobid, e);
   }
   return outcome(r);
