@@ -16,24 +16,37 @@ export function unionLength(
   end: ArrayLike<number>,
   members: ArrayLike<number>,
 ): number {
+  // Starts and ends sorted apart (native numeric sorts, no comparator):
+  // at any time, the intervals alive are the starts passed less the ends.
   const k = members.length;
-  if (k === 0) return 0;
-  const order = Int32Array.from(members);
-  order.sort((a, b) => start[a] - start[b]);
-  let total = 0;
-  let curStart = start[order[0]];
-  let curEnd = curStart;
+  const s = new Float64Array(k);
+  const e = new Float64Array(k);
+  let n = 0;
   for (let j = 0; j < k; j++) {
-    const s = start[order[j]];
-    const e = end[order[j]];
-    if (e <= s) continue;
-    if (s > curEnd) {
-      total += curEnd - curStart;
-      curStart = s;
-      curEnd = e;
-    } else if (e > curEnd) curEnd = e;
+    const m = members[j];
+    if (end[m] > start[m]) {
+      s[n] = start[m];
+      e[n++] = end[m];
+    }
   }
-  return total + (curEnd - curStart);
+  if (n === 0) return 0;
+  const ss = s.subarray(0, n).sort();
+  const es = e.subarray(0, n).sort();
+  let total = 0;
+  let alive = 0;
+  let begin = 0;
+  let i = 0;
+  let j = 0;
+  while (i < n) {
+    if (ss[i] < es[j]) {
+      if (alive++ === 0) begin = ss[i];
+      i++;
+    } else {
+      if (--alive === 0) total += es[j] - begin;
+      j++;
+    }
+  }
+  return total + (es[n - 1] - begin);
 }
 
 /**

@@ -37,7 +37,7 @@ export function analyzeJob(
     memory_per_node_bytes: mem,
     job: true,
   });
-  const ops = opsOf(job, procs, by, { memory_per_node_bytes: mem });
+  const ops = opsOf(job, procs, by, { memory_per_node_bytes: mem }, measured);
   return { usage, efficiency, verdict, ops };
 }
 

@@ -42,16 +42,17 @@ export interface Ops {
 /**
  * The ops of a job (`job` its jobs row, `procs` its processes), grouped by
  * process tag `by`; `request` carries the job's memory request for the
- * memory verdict.
+ * memory verdict; `whole`, the usage of all its processes when known.
  */
 export function opsOf(
   job: Row,
   procs: Procs,
   by: string,
   request: Omit<Request, "job" | "cores">,
+  whole?: Usage,
 ): Ops {
   const scratch = new Uint8Array(procs.n);
-  const whole = usageOf(procs, allOf(procs), scratch);
+  whole ??= usageOf(procs, allOf(procs), scratch);
   const wall = jobWall(job, whole.wall_us);
   const groups = tagGroups(procs, by);
   const grouping = groups ? "tag" : "steps";

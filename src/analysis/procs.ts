@@ -60,7 +60,8 @@ export function procsFromValues(rows: readonly SqlValue[][]): Procs {
   const p = blank(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    p.tree.push(r.slice(0, 10) as TreeRow);
+    // The row itself: buildTree reads only its first ten values.
+    p.tree.push(r as unknown as TreeRow);
     p.start[i] = numOr0(r[10]);
     p.end[i] = numOr0(r[11]);
     p.host.push(String(r[12] ?? ""));

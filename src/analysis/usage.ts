@@ -79,12 +79,12 @@ export function usageOf(
     else byHost.set(host, [m]);
     // Time a child outside the group ran: the first child is at m + 1,
     // each next one where the previous one's subtree ends.
-    const outside: number[] = [];
+    let outside: number[] | undefined;
     for (let c = m + 1; c < subtreeEnd[m]; c = subtreeEnd[c]) {
-      if (!(scratch[c] & IN)) outside.push(c);
+      if (!(scratch[c] & IN)) (outside ??= []).push(c);
     }
     let waited = 0;
-    if (outside.length) {
+    if (outside) {
       const s = outside.map((c) => Math.max(start[c], start[m]));
       const e = outside.map((c) => Math.min(end[c], end[m]));
       waited = unionLength(s, e, outside.map((_, i) => i));
