@@ -156,7 +156,12 @@ function failure(jobid: string, e: unknown): Record_ {
   };
 }
 
-async function save(q: Queryable, r: Record_): Promise<void> {
+/** Replaces the job's stored analysis (one transaction: one commit). */
+async function save(store: Store, r: Record_): Promise<void> {
+  await store.transaction((tx) => replace(tx, r));
+}
+
+async function replace(q: Queryable, r: Record_): Promise<void> {
   await q.execute("DELETE FROM analyses WHERE jobid = ?", [r.jobid]);
   await q.execute(
     `INSERT INTO analyses (jobid, analyzed_us, verdict, efficiency, details,
