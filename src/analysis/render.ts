@@ -54,8 +54,10 @@ export function efficiencyFields(e: Efficiency): [string, string][] {
         : `${humanBytes(r.memory_per_node_bytes)} per node (${r.memory_from})`,
     ],
     [
-      "Memory efficiency",
-      e.memory === null ? `${NOT} (${held})` : `${pct(e.memory)} (${held})`,
+      "Memory use",
+      e.memory === null
+        ? `${held} (${NOT})`
+        : `${pct(e.memory)} of the request (${held})`,
     ],
     [
       "Time limit",

@@ -43,7 +43,8 @@ export const COMMANDS: Record<string, Entry> = {
     load: () => import("./commands/list.ts"),
   },
   show: {
-    summary: "summarise one job (--tree: its process tree)",
+    summary:
+      "summarise one job (--tree: its process tree; --critical: its critical path)",
     load: () => import("./commands/show.ts"),
   },
   ops: {
