@@ -27,7 +27,7 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
     [
       ["submit", "--bogus"],
       "submit: unknown option --bogus",
-      "usage: epmt submit [-n] [--drop] [DIR | ARCHIVE ...]",
+      "usage: epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]",
     ],
     [["check", "x"], "check takes no arguments", "usage: epmt check"],
     [

@@ -1,6 +1,7 @@
 import { type LoadedSettings, loadSettings } from "../settings/mod.ts";
 import * as log from "../log.ts";
 import type { Command, CommandDecl, Parsed } from "./options.ts";
+import { setLimits } from "../limits.ts";
 
 /** Flags given before the command name. */
 export interface GlobalFlags {
@@ -28,7 +29,17 @@ export class Context {
   }
 
   get loaded(): LoadedSettings {
-    this.#loaded ??= loadSettings(this.env);
+    if (!this.#loaded) {
+      this.#loaded = loadSettings(this.env);
+      const s = this.#loaded.settings;
+      // The readers of job files and archives consult these bounds.
+      setLimits({
+        lineBytes: s.max_line_bytes,
+        memberBytes: s.max_member_bytes,
+        expansion: s.max_expansion,
+        metadataBytes: s.max_metadata_bytes,
+      });
+    }
     return this.#loaded;
   }
 

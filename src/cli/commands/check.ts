@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { defaults, type Settings } from "../../settings/schema.ts";
+import { closestKey } from "../../settings/mod.ts";
 import { checkCollector } from "../../check/collector.ts";
 import { checkDatabase } from "../../check/database.ts";
 import { checkEvents, checkOptions } from "../../check/events.ts";
@@ -57,7 +58,23 @@ function checkSettings(
   ctx: Context,
 ): { result: CheckResult; settings: Settings } {
   try {
-    const { file, overrides, settings } = ctx.loaded;
+    const { file, overrides, settings, unknown } = ctx.loaded;
+    if (unknown.length > 0) {
+      const hints = unknown.map((k) => {
+        const near = closestKey(k);
+        return near ? `${k} (did you mean ${near}?)` : k;
+      });
+      return {
+        result: fail(
+          "settings",
+          `${file}: unknown key${unknown.length > 1 ? "s" : ""} ${
+            hints.join(", ")
+          }, ignored`,
+          "correct or remove it ('epmt help' lists the keys)",
+        ),
+        settings,
+      };
+    }
     const from = file
       ? `${file} parsed`
       : "no settings file, built-in defaults";

@@ -7,8 +7,10 @@ import {
   decodeStartRecord,
   DUMP_KEYS,
 } from "../../job/metadata.ts";
+import { maskSecrets } from "../../secrets.ts";
 import type { Context } from "../context.ts";
-import { ioReason, print } from "../../io.ts";
+import { ioReason, print, readRegularFile } from "../../io.ts";
+import { limits } from "../../limits.ts";
 
 export const usage = `epmt dump [-k KEY] [--json] [DIR | ARCHIVE | FILE ...]
 
@@ -42,6 +44,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     const c = await currentJobContext(ctx.settings, ctx.env, false);
     paths.push(await currentJobDir(c));
   }
+  ctx.settings; // installs the bounds on what is read (max_metadata_bytes)
   let failed = 0;
   for (const [i, path] of paths.entries()) {
     try {
@@ -81,9 +84,9 @@ async function load(path: string): Promise<Record<string, unknown>> {
   if (info.isDirectory) {
     const dir = path.endsWith("/") ? path : path + "/";
     if (await exists(dir + METADATA_FILE)) {
-      return await loadFile(dir + METADATA_FILE);
+      return loadFile(dir + METADATA_FILE);
     }
-    if (await exists(dir + START_FILE)) return await loadFile(dir + START_FILE);
+    if (await exists(dir + START_FILE)) return loadFile(dir + START_FILE);
     throw new UserError(`${path}: no ${METADATA_FILE} in this directory`);
   }
   if (/\.(tgz|tar\.gz|tar)$/i.test(path)) {
@@ -95,21 +98,37 @@ async function load(path: string): Promise<Record<string, unknown>> {
     }
     return decode(bytes, `${path}:${METADATA_FILE}`);
   }
-  return await loadFile(path);
+  return loadFile(path);
 }
 
-async function loadFile(path: string): Promise<Record<string, unknown>> {
+function loadFile(path: string): Record<string, unknown> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = readRegularFile(
+      path,
+      path,
+      limits().metadataBytes,
+      "max_metadata_bytes",
+    );
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: ${ioReason(e)}`);
   }
   return decode(bytes, path);
 }
 
-/** A finished job's metadata, or a running job's start record. */
+/**
+ * A finished job's metadata, or a running job's start record, secrets
+ * masked (an older writer may have kept them).
+ */
 function decode(bytes: Uint8Array, source: string): Record<string, unknown> {
+  return maskSecrets(decodeEither(bytes, source)) as Record<string, unknown>;
+}
+
+function decodeEither(
+  bytes: Uint8Array,
+  source: string,
+): Record<string, unknown> {
   try {
     return { ...decodeJobMetadata(bytes, source) };
   } catch (e) {

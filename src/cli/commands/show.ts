@@ -23,6 +23,8 @@ waiting-on-children, idle, underused, memory-heavy, mixed), the time by op
                subtree) are one line with a count: 'true ×2,000'; siblings
                that differ only in their args are one line too once there
                are 10 kinds of them: 'cp in_0 out/ … ×600 (600 variants)'.
+               A process that exec'd is one line, its images joined by ⇒
+               and the last one's args: 'bash ⇒ model -n 4'.
   --exact      tree: merge identical siblings only
   --depth N    tree: stop N levels below the roots, showing how many
                processes are hidden below each line ('(+12 below)')

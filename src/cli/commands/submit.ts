@@ -1,9 +1,9 @@
 import type { Context } from "../context.ts";
-import { UsageError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { print } from "../../io.ts";
 
-export const usage = `epmt submit [-n] [--drop] [DIR | ARCHIVE ...]
+export const usage = `epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]
 
 Loads stopped jobs into the database: each job directory (job_metadata and
 the collector's CSV/TSV files) or archive made by 'epmt stage' (.tgz,
@@ -14,8 +14,10 @@ the current job's directory.
 
   -n, --dry-run  read and check everything, report what would be loaded,
                  write nothing (the database is not opened)
-  --drop         drop and recreate the database schema first (all stored
-                 jobs are lost; no confirmation is asked)
+  --drop         drop and recreate the database schema first: every stored
+                 job is lost. Asks for "yes" on a terminal; elsewhere needs
+                 --yes. Says how many jobs it dropped.
+  -y, --yes      drop without asking
 
 The summary on stdout lists each job loaded or failed; the exit code is 1
 if any failed. -v adds per-job detail.`;
@@ -23,6 +25,7 @@ if any failed. -v adds per-job detail.`;
 interface Options {
   dryRun: boolean;
   drop: boolean;
+  yes: boolean;
   inputs: string[];
 }
 
@@ -30,6 +33,7 @@ function parseArgs(ctx: Context, args: string[]): Options {
   const opts: Options = {
     dryRun: ctx.flags.dryRun,
     drop: ctx.flags.drop,
+    yes: false,
     inputs: [],
   };
   let flags = true;
@@ -37,6 +41,7 @@ function parseArgs(ctx: Context, args: string[]): Options {
     if (flags && arg === "--") flags = false;
     else if (flags && (arg === "-n" || arg === "--dry-run")) opts.dryRun = true;
     else if (flags && arg === "--drop") opts.drop = true;
+    else if (flags && (arg === "-y" || arg === "--yes")) opts.yes = true;
     else if (flags && arg.startsWith("-") && arg !== "-") {
       throw new UsageError(`submit: unknown option ${arg}`);
     } else opts.inputs.push(arg);
@@ -57,6 +62,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const results = await submitJobs(ctx.settings, opts.inputs, {
     dryRun: opts.dryRun,
     drop: opts.drop,
+    confirmDrop: opts.yes ? undefined : confirmDrop,
   });
   let failed = 0;
   for (const r of results) {
@@ -85,6 +91,37 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   if (failed) log.debug(`submit: ${failed} job(s) failed`);
   return failed ? 1 : 0;
+}
+
+/**
+ * Asks on the terminal before dropping `what`; without a terminal to ask
+ * on, refuses (a script must say --yes).
+ */
+async function confirmDrop(what: string): Promise<boolean> {
+  if (!Deno.stdin.isTerminal() || !Deno.stderr.isTerminal()) {
+    throw new UserError(
+      `--drop would delete ${what}: add --yes to confirm (nothing dropped)`,
+    );
+  }
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(
+      `--drop deletes ${what}. Type yes to go on: `,
+    ),
+  );
+  return (await readLine()).trim() === "yes";
+}
+
+/** One line from standard input (without its end). */
+async function readLine(): Promise<string> {
+  const buf = new Uint8Array(256);
+  let text = "";
+  for (;;) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null) return text;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+    const nl = text.indexOf("\n");
+    if (nl >= 0) return text.slice(0, nl);
+  }
 }
 
 function plural(n: number, one: string, many: string): string {
