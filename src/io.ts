@@ -139,6 +139,81 @@ export function writeAllSync(
   }
 }
 
+/**
+ * Where standard output and standard error go: the process's own, or a
+ * capture (captureOutput), so the CLI can run in-process with its output
+ * collected.
+ */
+let outSink: SyncWriter = Deno.stdout;
+let errSink: SyncWriter = Deno.stderr;
+
+/** Standard output, or the capture in force. */
+export function stdout(): SyncWriter {
+  return outSink;
+}
+
+/** Standard error, or the capture in force. */
+export function stderr(): SyncWriter {
+  return errSink;
+}
+
+/** True when standard error is the process's own and a terminal. */
+export function stderrIsTerminal(): boolean {
+  return errSink === Deno.stderr && Deno.stderr.isTerminal();
+}
+
+/** Writes `text` and a line end on standard error (as console.error did). */
+export function printError(text: string): void {
+  errSink.writeSync(encoder.encode(text + "\n"));
+}
+
+/** What `fn` wrote on standard output and standard error, as text. */
+export interface Captured<T> {
+  value: T;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `fn` with standard output and standard error (as written through
+ * this module, log.ts and Writer) collected instead of printed. Captures
+ * do not nest with concurrent runs: one at a time.
+ *
+ * @example
+ * const { value, stdout } = await captureOutput(() => main(["help"], {}));
+ */
+export async function captureOutput<T>(
+  fn: () => Promise<T>,
+): Promise<Captured<T>> {
+  const out = new Collector();
+  const err = new Collector();
+  const saved = [outSink, errSink, readerGone] as const;
+  outSink = out;
+  errSink = err;
+  readerGone = false;
+  try {
+    const value = await fn();
+    return { value, stdout: out.text(), stderr: err.text() };
+  } finally {
+    [outSink, errSink, readerGone] = saved;
+  }
+}
+
+/** Bytes written to it, kept. */
+class Collector implements SyncWriter {
+  #chunks: Uint8Array[] = [];
+  writeSync(p: Uint8Array): number {
+    this.#chunks.push(p.slice());
+    return p.length;
+  }
+  text(): string {
+    const decoder = new TextDecoder();
+    return this.#chunks.map((c) => decoder.decode(c, { stream: true })).join(
+      "",
+    ) + decoder.decode();
+  }
+}
+
 let readerGone = false;
 
 /**
@@ -152,7 +227,7 @@ let readerGone = false;
 export function print(text = ""): void {
   if (readerGone) return;
   try {
-    writeAllSync(Deno.stdout, encoder.encode(text + "\n"), "standard output");
+    writeAllSync(outSink, encoder.encode(text + "\n"), "standard output");
   } catch (e) {
     if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
     readerGone = true;

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { isFile, print } from "../io.ts";
+import { isFile, print, printError } from "../io.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import type { Store } from "../db/store.ts";
@@ -155,7 +155,7 @@ function explain(e: unknown): string {
   const message = `internal error: ${e instanceof Error ? e.message : e}`;
   log.error(message);
   if (e instanceof Error && log.enabled(log.Level.DEBUG)) {
-    console.error(e.stack);
+    printError(e.stack ?? "");
   }
   return message;
 }

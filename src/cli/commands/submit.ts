@@ -1,56 +1,52 @@
 import type { Context } from "../context.ts";
-import { UsageError, UserError } from "../../errors.ts";
+import { UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]
-
-Loads stopped jobs into the database: each job directory (job_metadata and
+/** The table of `epmt submit`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "submit",
+  summary: "load job directories or archives into the database",
+  synopsis: ["[-n] [--drop [--yes]] [DIR | ARCHIVE ...]"],
+  description:
+    `Loads stopped jobs into the database: each job directory (job_metadata and
 the collector's CSV/TSV files) or archive made by 'epmt stage' (.tgz,
 .tar.gz, .tar), or each of those in a folder that holds them (a folder of
 staged archives). Each job is stored whole, in one transaction, or not at
 all; a job already in the database is refused. With no argument, submits
-the current job's directory.
-
-  -n, --dry-run  read and check everything, report what would be loaded,
-                 write nothing (the database is not opened)
-  --drop         drop and recreate the database schema first: every stored
-                 job is lost. Asks for "yes" on a terminal; elsewhere needs
-                 --yes. Says how many jobs it dropped.
-  -y, --yes      drop without asking
+the current job's directory. With -n, reads and checks everything and
+reports what would be loaded, writing nothing (the database is not opened).`,
+  positionals: [{
+    name: "DIR | ARCHIVE",
+    variadic: true,
+    optional: true,
+    complete: "file",
+    help: "a job directory, a staged archive, or a folder of them",
+  }],
+  options: [{
+    long: "yes",
+    short: "y",
+    type: "flag",
+    help: "with --drop: drop without asking",
+  }],
+  globals: ["dry-run", "verbose", "help", "drop"],
+  notes: `--drop drops and recreates the database schema first: every stored job
+is lost. It asks for "yes" on a terminal; elsewhere it needs --yes. It says
+how many jobs it dropped.
 
 The summary on stdout lists each job loaded or failed; the exit code is 1
-if any failed. -v adds per-job detail.`;
-
-interface Options {
-  dryRun: boolean;
-  drop: boolean;
-  yes: boolean;
-  inputs: string[];
-}
-
-function parseArgs(ctx: Context, args: string[]): Options {
-  const opts: Options = {
-    dryRun: ctx.flags.dryRun,
-    drop: ctx.flags.drop,
-    yes: false,
-    inputs: [],
-  };
-  let flags = true;
-  for (const arg of args) {
-    if (flags && arg === "--") flags = false;
-    else if (flags && (arg === "-n" || arg === "--dry-run")) opts.dryRun = true;
-    else if (flags && arg === "--drop") opts.drop = true;
-    else if (flags && (arg === "-y" || arg === "--yes")) opts.yes = true;
-    else if (flags && arg.startsWith("-") && arg !== "-") {
-      throw new UsageError(`submit: unknown option ${arg}`);
-    } else opts.inputs.push(arg);
-  }
-  return opts;
-}
+if any failed. -v adds per-job detail.`,
+});
 
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const opts = parseArgs(ctx, args);
+  const { opts: given, positional } = ctx.parse(command, args);
+  const opts = {
+    dryRun: ctx.flags.dryRun,
+    drop: ctx.flags.drop,
+    yes: given.yes,
+    inputs: positional,
+  };
   if (opts.inputs.length === 0) {
     const { currentJobContext, currentJobDir } = await import(
       "../../job/lifecycle.ts"
