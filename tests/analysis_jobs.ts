@@ -29,6 +29,8 @@ export interface P {
   /** PAPIEX_TAGS form: "op:ocean". */
   tags?: string;
   host?: string;
+  /** Exec generation of the pid (its later images: 1, 2, ...). */
+  generation?: number;
 }
 
 /** The job's start, µs since the epoch. */
@@ -60,6 +62,7 @@ export async function analysisJob(
       path: `/usr/bin/${p.exe}`,
       args: (p.args ?? "").replace(/[\\,]/g, (c) => "\\" + c),
       pid: p.pid,
+      generation: p.generation ?? 0,
       ppid: p.ppid,
       pgid: p.pid,
       sid: 1,
@@ -77,7 +80,7 @@ export async function analysisJob(
       time_waiting: (p.waiting ?? 0) * 1000,
     });
     await Deno.writeTextFile(
-      join(dir, `${p.host ?? "vm"}-papiex-${p.pid}-0.csv`),
+      join(dir, `${p.host ?? "vm"}-papiex-${p.pid}-${p.generation ?? 0}.csv`),
       `${PAPIEX_CSV_HEADER}\n${names.map((n) => v[n]).join(",")}\n`,
     );
   }

@@ -137,6 +137,26 @@ const untagged: P[] = [
     end: 9.5 * S,
     cpu: 1000,
   },
+  // sh execs model (one process, two images); model runs a helper.
+  { pid: 140, ppid: 100, exe: "sh", start: 9.6 * S, end: 9.7 * S, cpu: 1000 },
+  {
+    pid: 140,
+    generation: 1,
+    ppid: 100,
+    exe: "model",
+    args: "-n 1",
+    start: 9.7 * S,
+    end: 9.9 * S,
+    cpu: 0.1 * S,
+  },
+  {
+    pid: 141,
+    ppid: 140,
+    exe: "helper",
+    start: 9.75 * S,
+    end: 9.85 * S,
+    cpu: 0.05 * S,
+  },
 ];
 
 Deno.test("ops: wall counts overlapping and nested processes once", async (t) => {
@@ -191,6 +211,7 @@ Deno.test("ops: a job without the tag is split into its top-level steps", async 
         ["true ×3", 3, 3 * S, 3],
         ["sh -c x|y", 3, 1 * S, 1],
         ["sleep 4", 1, 4 * S, 1],
+        ["sh ⇒ model -n 1", 3, 0.3 * S, 1],
       ],
     );
     assertEquals(r.ops[0].cpu_us, 2.7 * S);

@@ -141,10 +141,18 @@ function stepGroups(procs: Procs): Named[] {
       roots[0].children.length > 0
     ? roots[0].children
     : roots;
+  const posOf = new Map<number, number>();
+  procs.tree.forEach((r, i) => posOf.set(r[0], i));
+  const images = execImages(procs);
   return steps.map((g) => {
     const members: number[] = [];
-    for (const m of g.members ?? []) {
-      for (let j = m; j < procs.subtreeEnd[m]; j++) members.push(j);
+    for (const idx of g.members ?? []) {
+      const head = posOf.get(idx);
+      if (head === undefined) continue;
+      // The tree shows an exec chain as its first image: take every image.
+      for (const m of [head, ...(images.get(head) ?? [])]) {
+        for (let j = m; j < procs.subtreeEnd[m]; j++) members.push(j);
+      }
     }
     return {
       name: stepName(g),
@@ -152,6 +160,34 @@ function stepGroups(procs: Procs): Named[] {
       ...(g.others ? {} : { pid: g.pid, count: g.count }),
     };
   });
+}
+
+/**
+ * The later images of each exec chain by the position of its first, as
+ * show --tree folds them (src/query/exec_chains.ts): same host and pid,
+ * the next generation, the same parent.
+ */
+function execImages(procs: Procs): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  const chains = new Map<string, { head: number; generation: number }>();
+  for (let i = 0; i < procs.n; i++) {
+    const generation = procs.generation[i];
+    if (generation < 0) continue;
+    const key = `${procs.host[i]}\0${procs.tree[i][2]}`;
+    const chain = chains.get(key);
+    if (
+      chain && generation === chain.generation + 1 &&
+      procs.parent[chain.head] === procs.parent[i]
+    ) {
+      const list = out.get(chain.head);
+      if (list) list.push(i);
+      else out.set(chain.head, [i]);
+      chain.generation = generation;
+      continue;
+    }
+    chains.set(key, { head: i, generation });
+  }
+  return out;
 }
 
 function stepName(g: TreeGroup): string {

@@ -33,6 +33,8 @@ export interface Procs {
   readonly readBytes: Float64Array;
   readonly writeBytes: Float64Array;
   readonly host: string[];
+  /** Exec generation of the pid (papiex `generation`), -1 when unknown. */
+  readonly generation: Float64Array;
   /** Process tags as JSON text, null for none. */
   readonly tags: (string | null)[];
   /** Whether a process has children among the job's processes. */
@@ -41,12 +43,13 @@ export interface Procs {
 
 /**
  * What the analyses select, the tree columns first in TreeRow order (depth
- * at 9). One range of the processes primary key. Parameters: jobid.
+ * at 9, generation and host at 10 and 11). One range of the processes
+ * primary key. Parameters: jobid.
  */
 export const PROCS_SQL =
   `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
-       exitcode, exitsignal, depth, start_us, end_us, host, tags, rssmax,
-       delayacct_blkio_time, time_waiting, read_bytes, write_bytes
+       exitcode, exitsignal, depth, generation, host, start_us, end_us, tags,
+       rssmax, delayacct_blkio_time, time_waiting, read_bytes, write_bytes
   FROM processes WHERE jobid = ? ORDER BY idx`;
 
 /** Reads the processes of a stored job. */
@@ -60,17 +63,18 @@ export function procsFromValues(rows: readonly SqlValue[][]): Procs {
   const p = blank(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    // The row itself: buildTree reads only its first ten values.
+    // The row itself: buildTree reads only its TreeRow columns.
     p.tree.push(r as unknown as TreeRow);
-    p.start[i] = numOr0(r[10]);
-    p.end[i] = numOr0(r[11]);
-    p.host.push(String(r[12] ?? ""));
-    p.tags.push(typeof r[13] === "string" ? r[13] : null);
-    p.rss[i] = numOr0(r[14]);
-    p.blkio[i] = numOr0(r[15]);
-    p.runq[i] = numOr0(r[16]) / 1000;
-    p.readBytes[i] = numOr0(r[17]);
-    p.writeBytes[i] = numOr0(r[18]);
+    p.generation[i] = typeof r[10] === "number" ? r[10] : -1;
+    p.host.push(String(r[11] ?? ""));
+    p.start[i] = numOr0(r[12]);
+    p.end[i] = numOr0(r[13]);
+    p.tags.push(typeof r[14] === "string" ? r[14] : null);
+    p.rss[i] = numOr0(r[15]);
+    p.blkio[i] = numOr0(r[16]);
+    p.runq[i] = numOr0(r[17]) / 1000;
+    p.readBytes[i] = numOr0(r[18]);
+    p.writeBytes[i] = numOr0(r[19]);
     p.cpu[i] = numOr0(r[5]);
   }
   return link(p);
@@ -87,9 +91,10 @@ const COL = {
   exitcode: processColumn("exitcode"),
   exitsignal: processColumn("exitsignal"),
   depth: processColumn("depth"),
+  generation: processColumn("generation"),
+  host: processColumn("host"),
   start: processColumn("start_us"),
   end: processColumn("end_us"),
-  host: processColumn("host"),
   tags: processColumn("tags"),
   rss: processColumn("rssmax"),
   blkio: processColumn("delayacct_blkio_time"),
@@ -118,9 +123,10 @@ export function procsFromProcessRows(rows: ProcessRows): Procs {
       out[COL.exitcode],
       out[COL.exitsignal],
       out[COL.depth],
+      out[COL.generation],
+      out[COL.host],
       out[COL.start],
       out[COL.end],
-      out[COL.host],
       out[COL.tags],
       out[COL.rss],
       out[COL.blkio],
@@ -155,6 +161,7 @@ function blank(n: number): Mutable {
     readBytes: new Float64Array(n),
     writeBytes: new Float64Array(n),
     host: [],
+    generation: new Float64Array(n),
     tags: [],
     hasKids: new Uint8Array(n),
   };

@@ -69,8 +69,9 @@ export interface TreeOptions {
    */
   similar?: number;
   /**
-   * Keep on each group the positions (in `rows`) of the processes it stands
-   * for, as `members` (epmt ops groups a job's steps so).
+   * Keep on each group the idx of the processes it stands for, as
+   * `members` (epmt ops groups a job's steps so). A folded exec chain is
+   * its first image's idx.
    */
   members?: boolean;
 }
@@ -97,7 +98,7 @@ export interface TreeGroup {
    */
   variants?: number;
   children: TreeGroup[];
-  /** With `members` asked for: positions in the rows it stands for. */
+  /** With `members` asked for: the idx of the processes it stands for. */
   members?: number[];
   /** Set on a summary line standing for `count` processes of other kinds. */
   others?: {
@@ -180,7 +181,7 @@ export function buildTree(
       hidden: hid,
       ...(variants > 1 ? { variants } : {}),
       children: [],
-      ...(opts.members ? { members } : {}),
+      ...(opts.members ? { members: members.map((m) => rows[m][IDX]) } : {}),
     };
   };
 
