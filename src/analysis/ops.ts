@@ -136,7 +136,8 @@ function tagValue(text: string, key: string): string | null {
  */
 function stepGroups(procs: Procs): Named[] {
   if (procs.n === 0) return [];
-  const roots = buildTree(procs.tree, { members: true });
+  // Steps are the roots' children: two levels of lines are enough.
+  const roots = buildTree(procs.tree, { members: true, levels: 2 });
   const steps = roots.length === 1 && roots[0].count === 1 &&
       roots[0].children.length > 0
     ? roots[0].children
@@ -169,10 +170,16 @@ function stepGroups(procs: Procs): Named[] {
  */
 function execImages(procs: Procs): Map<number, number[]> {
   const out = new Map<number, number[]>();
+  // Only pids with a later image can head a chain: most rows skip the map.
+  const execd = new Set<number>();
+  for (let i = 0; i < procs.n; i++) {
+    if (procs.generation[i] > 0) execd.add(procs.tree[i][2]);
+  }
+  if (execd.size === 0) return out;
   const chains = new Map<string, { head: number; generation: number }>();
   for (let i = 0; i < procs.n; i++) {
     const generation = procs.generation[i];
-    if (generation < 0) continue;
+    if (generation < 0 || !execd.has(procs.tree[i][2])) continue;
     const key = `${procs.host[i]}\0${procs.tree[i][2]}`;
     const chain = chains.get(key);
     if (
