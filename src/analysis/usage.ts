@@ -5,7 +5,7 @@
  * spent on a CPU, in disk I/O, in a run queue, and how much of the
  * group's top processes' lifetime went waiting for children outside it.
  */
-import { peakConcurrent, unionLength } from "./intervals.ts";
+import { unionLength } from "./intervals.ts";
 import type { Procs } from "./procs.ts";
 
 /** The usage of a group of processes. Times in µs. */
@@ -61,7 +61,6 @@ export function usageOf(
   let cpu = 0, blkio = 0, runq = 0, rd = 0, wr = 0, rss = 0;
   let work = 0, top = 0, childWait = 0;
   let first = Infinity, last = -Infinity;
-  const byHost = new Map<string, number[]>();
   for (let j = 0; j < k; j++) {
     const m = members[j];
     cpu += procs.cpu[m];
@@ -73,10 +72,6 @@ export function usageOf(
     if (start[m] < first) first = start[m];
     if (end[m] > last) last = end[m];
     const life = Math.max(0, end[m] - start[m]);
-    const host = procs.host[m];
-    const list = byHost.get(host);
-    if (list) list.push(m);
-    else byHost.set(host, [m]);
     // Time a child outside the group ran: the first child is at m + 1,
     // each next one where the previous one's subtree ends.
     let outside: number[] | undefined;
@@ -97,11 +92,7 @@ export function usageOf(
     top += life;
     childWait += waited;
   }
-  let memory = 0;
-  for (const list of byHost.values()) {
-    const peak = peakConcurrent(start, end, procs.rss, list);
-    if (peak > memory) memory = peak;
-  }
+  const memory = memoryPeak(procs, scratch, IN);
   for (let j = 0; j < k; j++) scratch[members[j]] = 0;
   return {
     procs: k,
@@ -119,6 +110,73 @@ export function usageOf(
     top_us: top,
     child_wait_us: childWait,
   };
+}
+
+/** Processes by start and by end, sorted once per job. */
+const orders = new WeakMap<
+  Procs,
+  { byStart: Int32Array; byEnd: Int32Array; hostId: Int32Array; hosts: number }
+>();
+
+function ordersOf(procs: Procs) {
+  let o = orders.get(procs);
+  if (!o) {
+    const { start, end, n } = procs;
+    const byStart = new Int32Array(n);
+    for (let i = 0; i < n; i++) byStart[i] = i;
+    const byEnd = byStart.slice();
+    byStart.sort((a, b) => start[a] - start[b]);
+    byEnd.sort((a, b) =>
+      Math.max(end[a], start[a]) - Math.max(end[b], start[b])
+    );
+    const ids = new Map<string, number>();
+    const hostId = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let id = ids.get(procs.host[i]);
+      if (id === undefined) ids.set(procs.host[i], id = ids.size);
+      hostId[i] = id;
+    }
+    o = { byStart, byEnd, hostId, hosts: ids.size };
+    orders.set(procs, o);
+  }
+  return o;
+}
+
+/**
+ * The largest sum of rssmax of the group's processes alive together on one
+ * host (KiB): one walk along the job's processes by start and by end,
+ * skipping those outside the group (no sort per group). A process ending
+ * when another starts does not overlap it.
+ */
+function memoryPeak(procs: Procs, scratch: Uint8Array, IN: number): number {
+  const { byStart, byEnd, hostId, hosts } = ordersOf(procs);
+  const { start, end, rss, n } = procs;
+  const running = new Float64Array(hosts);
+  let peak = 0;
+  let i = 0;
+  let j = 0;
+  while (i < n) {
+    const s = byStart[i];
+    if (!(scratch[s] & IN)) {
+      i++;
+      continue;
+    }
+    const e = j < n ? byEnd[j] : -1;
+    if (e >= 0 && !(scratch[e] & IN)) {
+      j++;
+      continue;
+    }
+    if (e >= 0 && Math.max(end[e], start[e]) <= start[s]) {
+      running[hostId[e]] -= rss[e];
+      j++;
+    } else {
+      const h = hostId[s];
+      running[h] += rss[s];
+      if (running[h] > peak) peak = running[h];
+      i++;
+    }
+  }
+  return peak;
 }
 
 /** Every position of a job: the job as one group. */

@@ -72,6 +72,52 @@ Deno.test("peakConcurrent: the most held at once; touching does not overlap", ()
   assertEquals(peakConcurrent(s, e, w, [0, 2]), 4);
 });
 
+Deno.test("usageOf: memory held at once agrees with the plain sweep, per host", () => {
+  // Random processes on two hosts; the group is every other one.
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const rows = [];
+  for (let i = 0; i < 400; i++) {
+    const start = rnd(1000);
+    rows.push([
+      i,
+      null,
+      1000 + i,
+      "p",
+      "",
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      i % 3 ? "a" : "b",
+      start,
+      start + rnd(200),
+      null,
+      1 + rnd(50),
+      0,
+      0,
+      0,
+      0,
+    ]);
+  }
+  const p = procsFromValues(rows);
+  for (
+    const members of [
+      p.tree.map((_, i) => i),
+      p.tree.map((_, i) => i).filter((i) => i % 2),
+    ]
+  ) {
+    let want = 0;
+    for (const host of ["a", "b"]) {
+      const on = members.filter((m) => p.host[m] === host);
+      want = Math.max(want, peakConcurrent(p.start, p.end, p.rss, on));
+    }
+    assertEquals(usageOf(p, members).memory_peak_kib, want);
+  }
+});
+
 Deno.test("criticalPath: sequential children in turn, the last of parallel ones", () => {
   const p = procs([
     [0, 1, 0, 100, 0],
