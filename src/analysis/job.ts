@@ -21,11 +21,22 @@ export interface JobAnalysis {
 /** The tag key ops are grouped by unless told otherwise. */
 export const DEFAULT_OP_KEY = "op";
 
+/** How much to analyse. */
+export interface AnalyzeOptions {
+  /**
+   * For a job without the op tag, split it into the steps of its job
+   * script (the tree grouping of show --tree); false leaves its ops empty
+   * (submit: the steps are worked out when shown). @default true
+   */
+  steps?: boolean;
+}
+
 /** Analyses `job` (its jobs row) with its processes. */
 export function analyzeJob(
   job: Row,
   procs: Procs,
   by: string = DEFAULT_OP_KEY,
+  opts: AnalyzeOptions = {},
 ): JobAnalysis {
   const measured = usageOf(procs, allOf(procs));
   // The job's wall is its recorded start to stop, not only its processes'.
@@ -37,7 +48,14 @@ export function analyzeJob(
     memory_per_node_bytes: mem,
     job: true,
   });
-  const ops = opsOf(job, procs, by, { memory_per_node_bytes: mem }, measured);
+  const ops = opsOf(
+    job,
+    procs,
+    by,
+    { memory_per_node_bytes: mem },
+    measured,
+    opts.steps ?? true,
+  );
   return { usage, efficiency, verdict, ops };
 }
 

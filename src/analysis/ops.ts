@@ -42,7 +42,8 @@ export interface Ops {
 /**
  * The ops of a job (`job` its jobs row, `procs` its processes), grouped by
  * process tag `by`; `request` carries the job's memory request for the
- * memory verdict; `whole`, the usage of all its processes when known.
+ * memory verdict; `whole`, the usage of all its processes when known;
+ * `steps` false leaves a job without the tag with no ops (not its steps).
  */
 export function opsOf(
   job: Row,
@@ -50,13 +51,14 @@ export function opsOf(
   by: string,
   request: Omit<Request, "job" | "cores">,
   whole?: Usage,
+  steps = true,
 ): Ops {
   const scratch = new Uint8Array(procs.n);
   whole ??= usageOf(procs, allOf(procs), scratch);
   const wall = jobWall(job, whole.wall_us);
   const groups = tagGroups(procs, by);
   const grouping = groups ? "tag" : "steps";
-  const named = groups ?? stepGroups(procs);
+  const named = groups ?? (steps ? stepGroups(procs) : []);
   const req: Request = { ...request, cores: null, job: false };
   const ops = named.map(({ name, members, pid, count }): Op => {
     const u = usageOf(procs, members, scratch);

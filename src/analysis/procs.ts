@@ -108,34 +108,41 @@ const COL = {
  * is given (PROCESS_COLUMNS order), so submit need not read them back.
  */
 export function procsFromProcessRows(rows: ProcessRows): Procs {
+  const n = rows.length;
+  const p = blank(n);
   const out: SqlValue[] = [];
-  const values: SqlValue[][] = [];
-  for (let i = 0; i < rows.length; i++) {
+  for (let i = 0; i < n; i++) {
     rows.fill(i, out, 0);
-    values.push([
-      out[COL.idx],
-      out[COL.parent],
-      out[COL.pid],
-      out[COL.exename],
-      out[COL.args],
-      out[COL.cpu],
-      out[COL.incl],
-      out[COL.exitcode],
-      out[COL.exitsignal],
-      out[COL.depth],
-      out[COL.generation],
-      out[COL.host],
-      out[COL.start],
-      out[COL.end],
-      out[COL.tags],
-      out[COL.rss],
-      out[COL.blkio],
-      out[COL.runq],
-      out[COL.read],
-      out[COL.write],
+    // Straight into the arrays: no row of every column is kept.
+    p.tree.push([
+      out[COL.idx] as number,
+      out[COL.parent] as number | null,
+      out[COL.pid] as number,
+      out[COL.exename] as string | null,
+      out[COL.args] as string | null,
+      out[COL.cpu] as number | null,
+      out[COL.incl] as number | null,
+      out[COL.exitcode] as number | null,
+      out[COL.exitsignal] as number | null,
+      out[COL.depth] as number,
+      out[COL.generation] as number | null,
+      out[COL.host] as string | null,
     ]);
+    const gen = out[COL.generation];
+    p.generation[i] = typeof gen === "number" ? gen : -1;
+    p.host.push(String(out[COL.host] ?? ""));
+    p.start[i] = numOr0(out[COL.start]);
+    p.end[i] = numOr0(out[COL.end]);
+    const tags = out[COL.tags];
+    p.tags.push(typeof tags === "string" ? tags : null);
+    p.cpu[i] = numOr0(out[COL.cpu]);
+    p.rss[i] = numOr0(out[COL.rss]);
+    p.blkio[i] = numOr0(out[COL.blkio]);
+    p.runq[i] = numOr0(out[COL.runq]) / 1000;
+    p.readBytes[i] = numOr0(out[COL.read]);
+    p.writeBytes[i] = numOr0(out[COL.write]);
   }
-  return procsFromValues(values);
+  return link(p);
 }
 
 function numOr0(v: SqlValue): number {

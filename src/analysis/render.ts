@@ -189,8 +189,9 @@ export function criticalRecord(
 
 /**
  * The critical path for people: one line per step, indented by level;
- * runs of identical steps one after another (same command, no children on
- * the path) are one line with a count.
+ * runs of steps of the same executable one after another (without
+ * children on the path) are one line with a count, and how many different
+ * args they had.
  */
 export function criticalText(
   jobid: string,
@@ -198,9 +199,8 @@ export function criticalText(
   steps: readonly Step[],
 ): string {
   if (steps.length === 0) return `Job ${jobid}: no processes`;
-  const t0 = Math.min(
-    ...steps.filter((s) => s.level === 0).map((s) => s.start_us),
-  );
+  let t0 = Infinity;
+  for (const s of steps) if (s.level === 0 && s.start_us < t0) t0 = s.start_us;
   const rows: string[][] = [];
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i];
@@ -209,23 +209,29 @@ export function criticalText(
     let self = s.self_us;
     const leaf = (k: number) =>
       k + 1 >= steps.length || steps[k + 1].level <= steps[k].level;
+    const variants = new Set([s.args]);
     if (leaf(i)) {
+      // Runs of the same executable one after another are one line.
       while (
         j < steps.length && steps[j].level === s.level && leaf(j) &&
-        steps[j].exename === s.exename && steps[j].args === s.args
+        steps[j].exename === s.exename
       ) {
+        variants.add(steps[j].args);
         wall += steps[j].wall_us;
         self += steps[j].self_us;
         j++;
       }
     }
     const count = j - i;
-    const cmd = shorten(
-      s.args === "" ? s.exename : `${s.exename} ${s.args}`,
-      50,
-    );
+    const cmd = variants.size > 1
+      ? `${shorten(s.exename, 40)} …`
+      : shorten(s.args === "" ? s.exename : `${s.exename} ${s.args}`, 50);
+    const kinds = variants.size > 1
+      ? ` (${humanCount(variants.size)} variants)`
+      : "";
     rows.push([
-      "  ".repeat(s.level) + cmd + (count > 1 ? ` ×${humanCount(count)}` : ""),
+      "  ".repeat(s.level) + cmd + (count > 1 ? ` ×${humanCount(count)}` : "") +
+      kinds,
       count > 1 ? `${s.pid}…` : String(s.pid),
       `+${humanDuration(s.start_us - t0)}`,
       humanDuration(wall),

@@ -210,7 +210,10 @@ export async function analyzeAtSubmit(
   const jobid = String(job.jobid);
   let r: Record_;
   try {
-    const a = analyzeJob(job, procsFromProcessRows(rows));
+    // The steps of untagged jobs are worked out when shown, not here.
+    const a = analyzeJob(job, procsFromProcessRows(rows), undefined, {
+      steps: false,
+    });
     r = recordOf(jobid, a, await judge(store, job));
   } catch (e) {
     log.warning(
