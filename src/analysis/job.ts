@@ -29,6 +29,12 @@ export interface AnalyzeOptions {
    * (submit: the steps are worked out when shown). @default true
    */
   steps?: boolean;
+  /**
+   * Work out the ops at all; false leaves them empty (submit stores the
+   * job's efficiency and verdict; ops are worked out when shown).
+   * @default true
+   */
+  ops?: boolean;
 }
 
 /** Analyses `job` (its jobs row) with its processes. */
@@ -48,14 +54,22 @@ export function analyzeJob(
     memory_per_node_bytes: mem,
     job: true,
   });
-  const ops = opsOf(
-    job,
-    procs,
-    by,
-    { memory_per_node_bytes: mem },
-    measured,
-    opts.steps ?? true,
-  );
+  const ops = opts.ops === false
+    ? {
+      by,
+      grouping: "tag" as const,
+      job_wall_us: usage.wall_us,
+      job_cpu_us: usage.cpu_us,
+      ops: [],
+    }
+    : opsOf(
+      job,
+      procs,
+      by,
+      { memory_per_node_bytes: mem },
+      measured,
+      opts.steps ?? true,
+    );
   return { usage, efficiency, verdict, ops };
 }
 

@@ -14,7 +14,10 @@ import type { TreeRow } from "../query/tree.ts";
  */
 export interface Procs {
   readonly n: number;
-  /** Rows for buildTree (src/query/tree.ts), depth included. */
+  /**
+   * Rows for buildTree (src/query/tree.ts), depth included; empty when
+   * built without them (procsFromProcessRows with tree: false).
+   */
   readonly tree: TreeRow[];
   /** Position of the parent, -1 for a root. */
   readonly parent: Int32Array;
@@ -107,27 +110,38 @@ const COL = {
  * The processes of a job that is being submitted, from the rows the store
  * is given (PROCESS_COLUMNS order), so submit need not read them back.
  */
-export function procsFromProcessRows(rows: ProcessRows): Procs {
+export function procsFromProcessRows(
+  rows: ProcessRows,
+  opts: { tree?: boolean } = {},
+): Procs {
   const n = rows.length;
   const p = blank(n);
   const out: SqlValue[] = [];
+  const withTree = opts.tree ?? true;
+  const links = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     rows.fill(i, out, 0);
+    const parent = out[COL.parent];
+    links[3 * i] = out[COL.idx] as number;
+    links[3 * i + 1] = typeof parent === "number" ? parent : -1;
+    links[3 * i + 2] = out[COL.depth] as number;
     // Straight into the arrays: no row of every column is kept.
-    p.tree.push([
-      out[COL.idx] as number,
-      out[COL.parent] as number | null,
-      out[COL.pid] as number,
-      out[COL.exename] as string | null,
-      out[COL.args] as string | null,
-      out[COL.cpu] as number | null,
-      out[COL.incl] as number | null,
-      out[COL.exitcode] as number | null,
-      out[COL.exitsignal] as number | null,
-      out[COL.depth] as number,
-      out[COL.generation] as number | null,
-      out[COL.host] as string | null,
-    ]);
+    if (withTree) {
+      p.tree.push([
+        out[COL.idx] as number,
+        out[COL.parent] as number | null,
+        out[COL.pid] as number,
+        out[COL.exename] as string | null,
+        out[COL.args] as string | null,
+        out[COL.cpu] as number | null,
+        out[COL.incl] as number | null,
+        out[COL.exitcode] as number | null,
+        out[COL.exitsignal] as number | null,
+        out[COL.depth] as number,
+        out[COL.generation] as number | null,
+        out[COL.host] as string | null,
+      ]);
+    }
     const gen = out[COL.generation];
     p.generation[i] = typeof gen === "number" ? gen : -1;
     p.host.push(String(out[COL.host] ?? ""));
@@ -142,7 +156,7 @@ export function procsFromProcessRows(rows: ProcessRows): Procs {
     p.readBytes[i] = numOr0(out[COL.read]);
     p.writeBytes[i] = numOr0(out[COL.write]);
   }
-  return link(p);
+  return link(p, links);
 }
 
 function numOr0(v: SqlValue): number {
@@ -174,22 +188,36 @@ function blank(n: number): Mutable {
   };
 }
 
-/** Parent positions, subtree ranges and leaves, from idx and depth. */
-function link(p: Mutable): Procs {
+/**
+ * Parent positions, subtree ranges and leaves, from idx, parent idx and
+ * depth: `links` holds them three by three (parent -1 for none), else they
+ * are read from the tree rows.
+ */
+function link(p: Mutable, links?: Float64Array): Procs {
   const n = p.n;
+  if (!links) {
+    links = new Float64Array(3 * n);
+    p.tree.forEach((r, i) => {
+      links![3 * i] = r[0];
+      links![3 * i + 1] = r[1] ?? -1;
+      links![3 * i + 2] = r[9] ?? 0;
+    });
+  }
   let maxIdx = -1;
-  for (const r of p.tree) if (r[0] > maxIdx) maxIdx = r[0];
-  const pos = new Int32Array(maxIdx + 1).fill(-1);
-  p.tree.forEach((r, i) => pos[r[0]] = i);
   for (let i = 0; i < n; i++) {
-    const par = p.tree[i][1];
-    const pp = par === null || par > maxIdx ? -1 : pos[par];
+    if (links[3 * i] > maxIdx) maxIdx = links[3 * i];
+  }
+  const pos = new Int32Array(maxIdx + 1).fill(-1);
+  for (let i = 0; i < n; i++) pos[links[3 * i]] = i;
+  for (let i = 0; i < n; i++) {
+    const par = links[3 * i + 1];
+    const pp = par < 0 || par > maxIdx ? -1 : pos[par];
     p.parent[i] = pp >= 0 && pp < i ? pp : -1;
     if (p.parent[i] >= 0) p.hasKids[p.parent[i]] = 1;
   }
   // Depth-first order: a subtree ends at the next process no deeper.
   const stack: number[] = [];
-  const depth = (i: number) => p.tree[i][9] ?? 0;
+  const depth = (i: number) => links![3 * i + 2];
   for (let i = 0; i <= n; i++) {
     const d = i < n ? depth(i) : -1;
     while (stack.length && depth(stack[stack.length - 1]) >= d) {

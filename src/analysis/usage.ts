@@ -84,8 +84,8 @@ export function usageOf(
       const e = outside.map((c) => Math.min(end[c], end[m]));
       waited = unionLength(s, e, outside.map((_, i) => i));
     }
-    // A process works while no child of its runs; waiting on one outside
-    // the group is not the group's work.
+    // A working process (no child in the group) works except while it
+    // waits on a child outside the group: that is not the group's work.
     if (!(scratch[m] & HAS_KID_IN)) work += life - waited;
     const par = parent[m];
     if (par >= 0 && scratch[par] & IN) continue;
