@@ -11,10 +11,13 @@ export { peakConcurrent, unionLength } from "./intervals.ts";
 export { analyzeJob, DEFAULT_OP_KEY, type JobAnalysis, topOp } from "./job.ts";
 export { type Op, type Ops, opsOf, UNTAGGED } from "./ops.ts";
 export {
+  needForOps,
   type Procs,
   PROCS_SQL,
   procsFromProcessRows,
   procsFromValues,
+  type ProcsNeed,
+  procsSql,
   readProcs,
 } from "./procs.ts";
 export {

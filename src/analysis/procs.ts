@@ -5,7 +5,7 @@
  * from a job being submitted (any ProcessRows, before it is stored).
  */
 import { processColumn } from "../db/columns.ts";
-import type { ProcessRows, SqlValue, Store } from "../db/store.ts";
+import type { ProcessRows, Row, SqlValue, Store } from "../db/store.ts";
 import type { TreeRow } from "../query/tree.ts";
 
 /**
@@ -44,20 +44,93 @@ export interface Procs {
   readonly hasKids: Uint8Array;
 }
 
+/** The columns PROCS_SQL selects, in order (TreeRow's first). */
+const PROCS_COLUMNS = [
+  "idx",
+  "parent",
+  "pid",
+  "exename",
+  "args",
+  "cpu_time",
+  "inclusive_cpu_time",
+  "exitcode",
+  "exitsignal",
+  "depth",
+  "generation",
+  "host",
+  "start_us",
+  "end_us",
+  "tags",
+  "rssmax",
+  "delayacct_blkio_time",
+  "time_waiting",
+  "read_bytes",
+  "write_bytes",
+] as const;
+
+/**
+ * What an analysis needs of the processes: everything; all but the tree
+ * grouping's columns (ops by a tag the job has); or only the tree and the
+ * times (the critical path).
+ */
+export type ProcsNeed = "all" | "tags" | "critical";
+
+const SKIP: Record<ProcsNeed, ReadonlySet<string>> = {
+  all: new Set(),
+  tags: new Set(["inclusive_cpu_time", "exitcode", "exitsignal", "generation"]),
+  critical: new Set([
+    "cpu_time",
+    "inclusive_cpu_time",
+    "exitcode",
+    "exitsignal",
+    "generation",
+    "tags",
+    "rssmax",
+    "delayacct_blkio_time",
+    "time_waiting",
+    "read_bytes",
+    "write_bytes",
+  ]),
+};
+
 /**
  * What the analyses select, the tree columns first in TreeRow order (depth
- * at 9, generation and host at 10 and 11). One range of the processes
- * primary key. Parameters: jobid.
+ * at 9, generation and host at 10 and 11); a column an analysis does not
+ * need is a NULL in its place (not read from the rows). One range of the
+ * processes primary key. Parameters: jobid.
  */
-export const PROCS_SQL =
-  `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
-       exitcode, exitsignal, depth, generation, host, start_us, end_us, tags,
-       rssmax, delayacct_blkio_time, time_waiting, read_bytes, write_bytes
+export function procsSql(need: ProcsNeed = "all"): string {
+  const cols = PROCS_COLUMNS.map((c) => SKIP[need].has(c) ? "NULL" : c);
+  return `SELECT ${cols.join(", ")}
   FROM processes WHERE jobid = ? ORDER BY idx`;
+}
 
-/** Reads the processes of a stored job. */
-export async function readProcs(store: Store, jobid: string): Promise<Procs> {
-  return procsFromValues(await store.queryValues(PROCS_SQL, [jobid]));
+/** Every column, for the benchmark's EXPLAIN and for readers. */
+export const PROCS_SQL = procsSql("all");
+
+/** Reads the processes of a stored job (what `need` asks for). */
+export async function readProcs(
+  store: Store,
+  jobid: string,
+  need: ProcsNeed = "all",
+): Promise<Procs> {
+  return procsFromValues(await store.queryValues(procsSql(need), [jobid]));
+}
+
+/**
+ * What ops (and show) need for a job: without the tree columns when some
+ * process has tag `by` (jobs.proc_tags says so), else everything.
+ */
+export function needForOps(job: Row, by: string): ProcsNeed {
+  try {
+    const tags = JSON.parse(String(job.proc_tags ?? "[]"));
+    return Array.isArray(tags) &&
+        tags.some((t) => t && typeof t === "object" && by in t)
+      ? "tags"
+      : "all";
+  } catch {
+    return "all";
+  }
 }
 
 /** Rows in the PROCS_SQL column order, in idx order. */

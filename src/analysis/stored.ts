@@ -7,8 +7,8 @@
  */
 import type { ProcessRows, Queryable, Row, Store } from "../db/store.ts";
 import * as log from "../log.ts";
-import { analyzeJob, type JobAnalysis } from "./job.ts";
-import { procsFromProcessRows, readProcs } from "./procs.ts";
+import { analyzeJob, DEFAULT_OP_KEY, type JobAnalysis } from "./job.ts";
+import { needForOps, procsFromProcessRows, readProcs } from "./procs.ts";
 import { efficiencyRecord, verdictRecord } from "./render.ts";
 
 /** One feature of a job that stands out against a reference model. */
@@ -252,7 +252,10 @@ export async function reanalyze(store: Store, job: Row): Promise<Outcome> {
   const jobid = String(job.jobid);
   let r: Record_;
   try {
-    const a = analyzeJob(job, await readProcs(store, jobid));
+    const a = analyzeJob(
+      job,
+      await readProcs(store, jobid, needForOps(job, DEFAULT_OP_KEY)),
+    );
     r = recordOf(jobid, a, await judge(store, job));
   } catch (e) {
     r = failure(jobid, e);

@@ -54,7 +54,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     const records: unknown[] = [];
     for (const [i, job] of jobs.entries()) {
       const jobid = String(job.jobid);
-      const procs = await a.readProcs(store, jobid);
+      const procs = await a.readProcs(store, jobid, a.needForOps(job, opts.by));
       const { ops } = a.analyzeJob(job, procs, opts.by);
       if (opts.json) {
         records.push(a.opsRecord(jobid, ops));

@@ -127,7 +127,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     for (const [i, job] of jobs.entries()) {
       const jobid = String(job.jobid);
       if (opts.critical) {
-        const procs = await a.readProcs(store, jobid);
+        const procs = await a.readProcs(store, jobid, "critical");
         const wall = a.jobWall(
           job,
           a.unionLength(procs.start, procs.end, a.allOf(procs)),
@@ -170,7 +170,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         ));
       } else {
         const summary = await show.jobSummary(store, job, topN);
-        summary.analysis = a.analyzeJob(job, await a.readProcs(store, jobid));
+        summary.analysis = a.analyzeJob(
+          job,
+          await a.readProcs(store, jobid, a.needForOps(job, a.DEFAULT_OP_KEY)),
+        );
         summary.stored = await a.storedAnalysis(store, jobid);
         if (opts.json) {
           records.push(show.summaryRecord(summary));
