@@ -9,7 +9,8 @@
  *   one), in cpu time (user + system, from /usr/bin/time: steadier than
  *   wall time on a shared machine) and in wall time.
  *
- * Every figure is printed with its cpu time beside the wall time.
+ * Every figure is printed with its cpu time beside the wall time, and
+ * `show --tree` on the same job is timed alike as a reference.
  *
  *     deno task bench analysis [--procs N] [--rounds N] [--keep]
  *
@@ -242,6 +243,8 @@ try {
         ["show", "big"],
         ["show", "--critical", "big"],
         ["ops", "--json", "big"],
+        // Reference, measured alike: the tree of the same job (issue 5).
+        ["show", "--tree", "big"],
       ]
     ) {
       const wall: number[] = [];
@@ -252,12 +255,15 @@ try {
         cpuTimes.push(t.cpu);
       }
       const m = median(wall);
+      const reference = args.includes("--tree");
       const ok = m < LIMIT_MS;
-      if (!ok) failed = true;
+      if (!ok && !reference) failed = true;
       console.log(
         `epmt ${args.join(" ")}: ${m.toFixed(0)} ms wall, ${
           median(cpuTimes).toFixed(0)
-        } ms cpu (${ok ? "ok" : "FAIL"}, limit ${LIMIT_MS} ms wall)`,
+        } ms cpu (${
+          reference ? "reference" : ok ? "ok" : "FAIL"
+        }, limit ${LIMIT_MS} ms wall)`,
       );
     }
   }
