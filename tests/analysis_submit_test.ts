@@ -115,6 +115,65 @@ Deno.test("analysis at submit: stored, skipped, redone, listed", async (t) => {
   });
 });
 
+/** cpuBoundRanks stretched `k` times: the same job, k times slower. */
+function slower(k: number) {
+  return cpuBoundRanks().map((p) => ({
+    ...p,
+    start: p.start * k,
+    end: p.end * k,
+    cpu: (p.cpu ?? 0) * k,
+  }));
+}
+
+Deno.test("analysis at submit: flags against the newest reference model", async (t) => {
+  await withBothDbs(t, async (env, dir) => {
+    // Four known-good jobs of experiment CM4_piControl_C / atmos.
+    for (const id of ["t1", "t2", "t3", "t4"]) {
+      await ok([
+        "submit",
+        await analysisJob(dir, id, cpuBoundRanks(), 10 * S, SLURM4),
+      ], env);
+    }
+    // Before any model: analysed, nothing flagged.
+    assertEquals(await listIds(["--flagged"], env), []);
+    await ok(["refmodel", "create", "good", "t1", "t2", "t3", "t4"], env);
+    // A clean job and one four times as slow, submitted after the model.
+    await ok([
+      "submit",
+      await analysisJob(dir, "clean", cpuBoundRanks(), 10 * S, SLURM4),
+    ], env);
+    await ok([
+      "submit",
+      await analysisJob(dir, "slow", slower(4), 40 * S, SLURM4),
+    ], env);
+    assertEquals(await listIds(["--flagged"], env), ["slow"]);
+    const slow = await jsonOf<Stored>(["show", "slow"], env);
+    assertEquals(slow.analysis?.model, "good");
+    assert(slow.analysis!.num_flags > 0);
+    assert(
+      slow.analysis!.flags.some((f) =>
+        (f as { feature: string }).feature.startsWith("duration")
+      ),
+      JSON.stringify(slow.analysis!.flags),
+    );
+    const clean = await jsonOf<Stored>(["show", "clean"], env);
+    assertEquals([clean.analysis?.model, clean.analysis?.num_flags], [
+      "good",
+      0,
+    ]);
+    assertStringIncludes(
+      (await ok(["show", "slow"], env)).stdout,
+      "against model good",
+    );
+    // Jobs submitted before the model are judged by epmt analyze.
+    const redo = await ok(["analyze", "t1"], env);
+    assertEquals(
+      redo.stdout.trim(),
+      "job t1: cpu-bound, 0 flags against model good",
+    );
+  });
+});
+
 Deno.test("job summary: epmt stop prints wall, cpu, efficiency, top step, verdict", async () => {
   await makeCollector();
   const box = await jobBox();

@@ -2,7 +2,7 @@
  * Allocation efficiency, in the spirit of SLURM's seff: what the job asked
  * for (allocation.ts) against what its processes used.
  */
-import type { Row } from "../db/store.ts";
+import type { Row } from "../db/mod.ts";
 import { type Allocation, allocationOf } from "./allocation.ts";
 import type { Usage } from "./usage.ts";
 

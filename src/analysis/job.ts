@@ -3,7 +3,7 @@
  * ops with theirs. Pure computation on a jobs row and its processes, so
  * show, ops, submit and stop share it.
  */
-import type { Row } from "../db/store.ts";
+import type { Row } from "../db/mod.ts";
 import { type Efficiency, efficiencyOf, jobWall } from "./efficiency.ts";
 import { type Ops, opsOf } from "./ops.ts";
 import type { Procs } from "./procs.ts";

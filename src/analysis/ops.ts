@@ -4,9 +4,9 @@
  * one row per step of the job script (the root's children, identical
  * siblings folded as `show --tree` folds them, each with its subtree).
  */
-import type { Row } from "../db/store.ts";
-import { humanCount, shorten } from "../query/format.ts";
-import { buildTree, type TreeGroup } from "../query/tree.ts";
+import type { Row } from "../db/mod.ts";
+import { humanCount, shorten } from "../query/mod.ts";
+import { buildTree, type TreeGroup } from "../query/mod.ts";
 import { jobWall } from "./efficiency.ts";
 import type { Procs } from "./procs.ts";
 import { allOf, type Usage, usageOf } from "./usage.ts";

@@ -4,9 +4,9 @@
  * memory and tags, in idx (depth-first) order. Read from the database, or
  * from a job being submitted (any ProcessRows, before it is stored).
  */
-import { processColumn } from "../db/columns.ts";
-import type { ProcessRows, Row, SqlValue, Store } from "../db/store.ts";
-import type { TreeRow } from "../query/tree.ts";
+import { processColumn } from "../db/mod.ts";
+import type { ProcessRows, Row, SqlValue, Store } from "../db/mod.ts";
+import type { TreeRow } from "../query/mod.ts";
 
 /**
  * One job's processes, column-wise; position `i` is the i-th process in

@@ -8,8 +8,8 @@ import {
   humanDuration,
   humanRatio,
   shorten,
-} from "../query/format.ts";
-import { renderTable } from "../query/table.ts";
+} from "../query/mod.ts";
+import { renderTable } from "../query/mod.ts";
 import type { Step } from "./critical.ts";
 import type { Efficiency } from "./efficiency.ts";
 import type { Ops } from "./ops.ts";

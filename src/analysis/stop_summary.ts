@@ -6,7 +6,7 @@
  */
 import { readJobDir } from "../ingest/job_dir.ts";
 import { summarize } from "../ingest/job_row.ts";
-import { humanDuration, humanRatio, shorten } from "../query/format.ts";
+import { humanDuration, humanRatio, shorten } from "../query/mod.ts";
 import { analyzeJob, topOp } from "./job.ts";
 import { procsFromProcessRows } from "./procs.ts";
 import { verdictText } from "./render.ts";

@@ -5,95 +5,42 @@
  * newest reference model of its experiment (src/baseline, when there is
  * one). A failing analysis is stored as its error and never fails submit.
  */
-import type { ProcessRows, Queryable, Row, Store } from "../db/store.ts";
+import type { ProcessRows, Queryable, Row, Store } from "../db/mod.ts";
 import * as log from "../log.ts";
 import { analyzeJob, DEFAULT_OP_KEY, type JobAnalysis } from "./job.ts";
 import { needForOps, procsFromProcessRows, readProcs } from "./procs.ts";
 import { efficiencyRecord, verdictRecord } from "./render.ts";
 
 /** One feature of a job that stands out against a reference model. */
-export interface Flag {
-  jobid: string;
-  feature: string;
-  value: number;
-  median: number;
-  score: number;
-  method: string;
-  op?: string;
-  exe?: string;
-}
+export type { Flag } from "../baseline/mod.ts";
+import type { Flag } from "../baseline/mod.ts";
 
-/** What src/baseline offers; absent until that module exists. */
-interface Baselines {
-  newestModelFor(
-    store: Store,
-    key: {
-      exp_name: string | null;
-      exp_component: string | null;
-      tags: Record<string, unknown>;
-    },
-  ): Promise<unknown>;
-  judgeAgainst(
-    store: Store,
-    model: unknown,
-    jobids: string[],
-  ): Promise<Flag[]>;
-}
-
-let baselines: Promise<Baselines | null> | undefined;
-
-/** The reference-model module, or null when this build has none. */
-function loadBaselines(): Promise<Baselines | null> {
-  baselines ??= (async () => {
-    // A computed specifier: the module may not exist in this build.
-    const spec = ["..", "baseline", "mod.ts"].join("/");
-    try {
-      const m = await import(spec) as Partial<Baselines>;
-      return typeof m.newestModelFor === "function" &&
-          typeof m.judgeAgainst === "function"
-        ? m as Baselines
-        : null;
-    } catch (e) {
-      if (/not found|cannot find|Module not found/i.test(String(e))) {
-        return null;
-      }
-      throw e;
-    }
-  })();
-  return baselines;
-}
-
-/** The name a model is shown by: its id or name field, else "". */
-function modelName(model: unknown): string {
-  if (!model || typeof model !== "object") return "";
-  const m = model as Record<string, unknown>;
-  const v = m.name ?? m.id ?? m.model_id;
-  return v === undefined || v === null ? "" : String(v);
-}
-
-/** The flags of `job` against the newest matching reference model. */
+/**
+ * The flags of `job` against the newest reference model of its experiment
+ * and component or job tags (src/baseline), and that model's name; none
+ * when there is no such model. The baseline module loads only here.
+ */
 async function judge(
   store: Store,
   job: Row,
 ): Promise<{ flags: Flag[]; model: string | null }> {
-  const b = await loadBaselines();
-  if (!b) return { flags: [], model: null };
+  const { newestModelFor, judgeAgainst } = await import(
+    "../baseline/mod.ts"
+  );
   let tags: Record<string, unknown> = {};
   try {
     tags = JSON.parse(String(job.tags ?? "{}")) ?? {};
   } catch {
     // no tags to match
   }
-  const model = await b.newestModelFor(store, {
-    exp_name: job.exp_name === null ? null : String(job.exp_name),
-    exp_component: job.exp_component === null
-      ? null
-      : String(job.exp_component),
+  const model = await newestModelFor(store, {
+    exp_name: String(job.exp_name ?? ""),
+    exp_component: String(job.exp_component ?? ""),
     tags,
   });
   if (!model) return { flags: [], model: null };
-  const flags = await b.judgeAgainst(store, model, [String(job.jobid)]);
-  return { flags, model: modelName(model) || "(unnamed)" };
+  const flags = await judgeAgainst(store, model, [String(job.jobid)]);
+  return { flags, model: model.name };
 }
 
 /** A stored analysis as one row of `analyses`. */

@@ -18,7 +18,7 @@
  *
  * docs/analysis.md ("Where the time went") explains each and what to do.
  */
-import { humanBytes, humanDuration, humanRatio } from "../query/format.ts";
+import { humanBytes, humanDuration, humanRatio } from "../query/mod.ts";
 import type { Usage } from "./usage.ts";
 
 /** The verdicts, most telling first. */
