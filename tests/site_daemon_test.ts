@@ -177,6 +177,24 @@ Deno.test("daemon --once: loads each job once, failures to failed/ with the reas
       },
     );
 
+    await s.step("--analyze: each loaded job is analysed", async () => {
+      await dropArchive(drop, scratch, "106");
+      const r = await epmt([
+        "daemon",
+        "--ingest",
+        drop,
+        "--once",
+        "--interval",
+        "0.3",
+        "--analyze",
+      ], { env: { ...env, EPMT_ANALYZE_ON_SUBMIT: "0" } });
+      assertEquals(r.code, 0, r.stderr);
+      assertMatch(r.stdout, /loaded 106\.tgz: job 106, .*; analyzed: /);
+      const shown = await epmt(["show", "--json", "106"], { env });
+      assertEquals(shown.code, 0, shown.stderr);
+      assert(JSON.parse(shown.stdout).analysis?.analyzed_us, shown.stdout);
+    });
+
     await s.step("--retire: the retention settings, once a day", async () => {
       // The generated jobs started 2026-11-25: older than a day.
       const policy = { ...env, EPMT_RETIRE_PROCS_NDAYS: "1" };
@@ -191,7 +209,7 @@ Deno.test("daemon --once: loads each job once, failures to failed/ with the reas
       ];
       const r = await epmt(args, { env: policy });
       assertEquals(r.code, 0, r.stderr);
-      assertMatch(r.stdout, /retire: dropped the process rows of 5 jobs/);
+      assertMatch(r.stdout, /retire: dropped the process rows of 6 jobs/);
       const again = await epmt(args, { env: policy });
       assert(!/retire:/.test(again.stdout), again.stdout);
       assertMatch(

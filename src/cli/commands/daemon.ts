@@ -74,11 +74,6 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     print(`${new Date().toISOString().replace(/\.\d+Z$/, "Z")} ${line}`);
   const { loadAnalyzer, runDaemon } = await import("../../site/mod.ts");
   const analyze = opts.analyze ? await loadAnalyzer() : undefined;
-  if (opts.analyze && !analyze) {
-    log(
-      "--analyze: not available in this epmt (no 'epmt analyze'); loading only",
-    );
-  }
   await runDaemon({
     dir: opts.ingest,
     settings: ctx.settings,
