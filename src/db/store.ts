@@ -89,3 +89,14 @@ export class DuplicateJobError extends UserError {
     this.jobid = jobid;
   }
 }
+
+/**
+ * The database could not be reached or went away (connection refused,
+ * closed, timed out): nothing about the job is wrong, it may be tried again.
+ */
+export class DatabaseUnavailableError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseUnavailableError";
+  }
+}

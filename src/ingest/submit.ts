@@ -160,6 +160,20 @@ function explain(e: unknown): string {
   return message;
 }
 
+/**
+ * Submits one job directory or archive into an open store (the ingest
+ * daemon's way in). Throws UserError (DuplicateJobError for a stored job,
+ * DatabaseUnavailableError when the database went away) on failure.
+ */
+export async function submitInput(
+  input: string,
+  settings: Settings,
+  store: Store,
+): Promise<SubmitResult> {
+  const progress = new Progress({ enabled: false });
+  return await submitOne(input, settings, store, progress);
+}
+
 async function submitOne(
   input: string,
   settings: Settings,

@@ -11,6 +11,7 @@ export * from "./export.ts";
 export * from "./filters.ts";
 export * from "./format.ts";
 export * from "./list.ts";
+export * from "./metrics.ts";
 export * from "./outliers.ts";
 export * from "./output.ts";
 export * from "./show.ts";

@@ -118,7 +118,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         if (i > 0) out.line();
         if (jobs.length > 1) out.line(`Job ${job.jobid}:`);
         if (roots.length === 0) {
-          out.line("no processes");
+          out.line(
+            job.procs_retired_us != null
+              ? "no processes: their rows were retired (epmt retire)"
+              : "no processes",
+          );
           continue;
         }
         out.line(renderTable(
