@@ -70,6 +70,7 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
           ["submit", "x", "--drp"],
           "submit: unknown option --drp (did you mean --drop?)",
         ],
+        [["submit", "--bogus"], "submit: unknown option --bogus"],
       ]
     ) {
       const r = await epmt(args as string[], { env: box.env });
