@@ -4,8 +4,7 @@
  * cpu, efficiency, the op that took longest, the verdict), computed from
  * the job directory as submit would read it, without a database.
  */
-import { readJobDir } from "../ingest/job_dir.ts";
-import { summarize } from "../ingest/job_row.ts";
+import { readJobDir, summarize } from "../ingest/mod.ts";
 import { humanDuration, humanRatio, shorten } from "../query/mod.ts";
 import { analyzeJob, topOp } from "./job.ts";
 import { procsFromProcessRows } from "./procs.ts";

@@ -4,3 +4,5 @@
  * The public face of src/ingest/: other folders import this module only.
  */
 export * from "./submit.ts";
+export { readJobDir } from "./job_dir.ts";
+export { summarize } from "./job_row.ts";

@@ -54,10 +54,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       "analyze: give JOBIDs, --all or --unanalyzed, only one of them",
     );
   }
-  const { withStore, requireJobs } = await import("../../query/store.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
   const a = await import("../../analysis/mod.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson } = await import("../../query/table.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     let ids = positional;
     if (!ids.length) {

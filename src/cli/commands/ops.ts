@@ -44,10 +44,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const { UsageError } = await import("../../errors.ts");
   if (positional.length === 0) throw new UsageError("ops: name a JOBID");
   if (opts.by.trim() === "") throw new UsageError("ops: --by wants a tag key");
-  const { withStore, requireJobs } = await import("../../query/store.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
   const a = await import("../../analysis/mod.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson } = await import("../../query/table.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
     const out = new Writer();
