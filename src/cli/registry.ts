@@ -58,6 +58,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "find jobs whose features stand out among comparable jobs",
     load: () => import("./commands/outliers.ts"),
   },
+  report: {
+    summary: "write a job's report: one self-contained HTML file",
+    load: () => import("./commands/report.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),
