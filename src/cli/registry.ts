@@ -62,6 +62,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "write a job's report: one self-contained HTML file",
     load: () => import("./commands/report.ts"),
   },
+  serve: {
+    summary: "a read-only web UI over the database",
+    load: () => import("./commands/serve.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),
