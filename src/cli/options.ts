@@ -244,9 +244,11 @@ function parse<D extends CommandDecl>(
       positional.push(args[token.index]);
       continue;
     }
+    // parseArgs names a known short option by its long name: look the
+    // short one up by the letter as typed.
     const opt = token.rawName.startsWith("--")
       ? byLong.get(token.name)
-      : byShort.get(token.name);
+      : byShort.get(token.rawName.slice(1));
     if (!opt) throw unknownOption(decl.name, token.rawName, all);
     if (opt.type === "flag") {
       if (token.inlineValue) {
