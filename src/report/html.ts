@@ -41,13 +41,14 @@ export function utcTime(us: number | null): string {
 
 /**
  * A whole page: `body` (HTML) with the style, the data (`data`, embedded
- * as JSON for client.js) and the scripts. Only inline scripts and styles
+ * as JSON for client.js) and the scripts; a page without charts (`data`
+ * null) has no script at all. Only inline scripts and styles
  * are allowed (and the library URL's origin when one is given).
  */
 export function page(
   title: string,
   body: string,
-  data: unknown,
+  data: unknown | null,
   opts: PageOptions = {},
 ): string {
   const scriptSrc = opts.libraryUrl
@@ -72,10 +73,16 @@ export function page(
 ${opts.nav ?? ""}<main>
 ${body}
 </main>
-<script type="application/json" id="epmt-data">${jsonText(data)}</script>
+${
+    data === null
+      ? ""
+      : `<script type="application/json" id="epmt-data">${
+        jsonText(data)
+      }</script>
 ${lib}
 <script>${scriptText(CLIENT)}</script>
-</body>
+`
+  }</body>
 </html>
 `;
 }

@@ -91,7 +91,7 @@ ${
 ${form}
 ${body}
 ${pager(q, rows.length, total)}`,
-    { kind: "list" },
+    null,
     SERVED,
   );
 }
@@ -148,7 +148,7 @@ ${
   return page(
     "epmt: experiments",
     `<h1>Experiments</h1>\n${body}`,
-    { kind: "list" },
+    null,
     SERVED,
   );
 }
@@ -229,7 +229,7 @@ export function compareFormPage(): string {
 <label>with job<input name="b" maxlength="256" required></label>
 <button type="submit">compare</button>
 </form>`,
-    { kind: "list" },
+    null,
     SERVED,
   );
 }
@@ -249,7 +249,7 @@ export function errorPage(status: number, message: string): string {
     `<h1>${status} ${esc(what[status] ?? "Error")}</h1>
 <p>${esc(message)}</p>
 <p><a href="/">All jobs</a></p>`,
-    { kind: "error" },
+    null,
     SERVED,
   );
 }
