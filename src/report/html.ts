@@ -69,7 +69,7 @@ export function page(
 <title>${esc(title)}</title>
 <style>${STYLE}</style>
 </head>
-<body>
+<body${data === null ? ' data-rendered="0"' : ""}>
 ${opts.nav ?? ""}<main>
 ${body}
 </main>
