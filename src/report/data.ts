@@ -142,27 +142,43 @@ export interface Extras {
 /** Reads extras for a job; hooked to analysis and baselines. */
 export type ExtrasSource = (store: Store, job: Row) => Promise<Extras>;
 
-const PROC_SQL =
-  `SELECT idx, parent, host, pid, exename, args, tags, start_us, end_us,
-          cpu_time, inclusive_cpu_time, rssmax, exitcode, exitsignal
-     FROM processes WHERE jobid = ? ORDER BY idx`;
+/**
+ * What every process contributes (sums, tree, lanes): few columns, the op
+ * tag read by the database, so 100,000 rows stay cheap.
+ */
+function procSql(store: Store): string {
+  const op = store.provider === "postgres"
+    ? "tags->>'op'"
+    : "json_extract(tags, '$.op')";
+  return `SELECT parent, exename, ${op}, start_us, end_us, cpu_time,
+                 inclusive_cpu_time
+            FROM processes WHERE jobid = ? ORDER BY idx`;
+}
 
-/** The processes of a job, column by column. */
+/** The rest of what a drawn process shows, for a slice of idx values. */
+const DETAIL_SQL = (n: number) =>
+  `SELECT idx, pid, args, rssmax, exitcode, exitsignal FROM processes
+    WHERE jobid = ? AND idx IN (${Array(n).fill("?").join(", ")})`;
+
+/** The processes of a job, column by column (index: idx). */
 interface Procs {
   n: number;
-  parent: (number | null)[];
-  host: string[];
-  pid: number[];
+  parent: Int32Array;
   exe: string[];
-  args: string[];
   op: (string | null)[];
-  start: number[];
-  end: number[];
-  cpu: number[];
-  incl: number[];
-  rss: (number | null)[];
-  exitcode: (number | null)[];
-  exitsignal: (number | null)[];
+  start: Float64Array;
+  end: Float64Array;
+  cpu: Float64Array;
+  incl: Float64Array;
+}
+
+/** What a drawn process shows beyond Procs. */
+interface Detail {
+  pid: number;
+  args: string;
+  rss: number | null;
+  exitcode: number | null;
+  exitsignal: number | null;
 }
 
 /** The metrics of the table, in this order, when the job has them. */
@@ -204,15 +220,17 @@ export async function loadReport(
   if (!job) return null;
   const procs = await readProcs(store, jobid);
   const ex = extras ? await extras(store, job) : {};
-  const t0 = typeof job.start_us === "number"
-    ? job.start_us
-    : (procs.n ? Math.min(...procs.start) : 0);
+  let t0 = typeof job.start_us === "number" ? job.start_us : Infinity;
+  if (t0 === Infinity) { for (const s of procs.start) t0 = Math.min(t0, s); }
   const tree = processTree(procs);
+  const critical = new Set(ex.criticalPath ?? []);
+  const drawn = chooseDrawn(procs, critical);
+  const details = await readDetails(store, jobid, drawn.chosen);
   return {
     job: header(job, ex),
     byOp: groupSums(procs, procs.op.map((o) => o ?? "(no op)")),
     byExe: groupSums(procs, procs.exe),
-    gantt: gantt(procs, t0, new Set(ex.criticalPath ?? [])),
+    gantt: gantt(procs, details, t0 === Infinity ? 0 : t0, critical, drawn),
     tree: tree.nodes,
     treeNote: tree.note,
     metrics: metricRows(job, ex),
@@ -221,52 +239,56 @@ export async function loadReport(
 }
 
 async function readProcs(store: Store, jobid: string): Promise<Procs> {
-  const rows = await store.queryValues(PROC_SQL, [jobid]);
+  const rows = await store.queryValues(procSql(store), [jobid]);
   const n = rows.length;
   const p: Procs = {
     n,
-    parent: new Array(n),
-    host: new Array(n),
-    pid: new Array(n),
+    parent: new Int32Array(n),
     exe: new Array(n),
-    args: new Array(n),
     op: new Array(n),
-    start: new Array(n),
-    end: new Array(n),
-    cpu: new Array(n),
-    incl: new Array(n),
-    rss: new Array(n),
-    exitcode: new Array(n),
-    exitsignal: new Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    cpu: new Float64Array(n),
+    incl: new Float64Array(n),
   };
-  // Most processes share a few tag strings: parse each text once.
-  const ops = new Map<string, string | null>();
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    p.parent[i] = r[1] as number | null;
-    p.host[i] = String(r[2] ?? "");
-    p.pid[i] = Number(r[3] ?? 0);
-    p.exe[i] = String(r[4] ?? "");
-    p.args[i] = String(r[5] ?? "");
-    const tags = r[6];
-    if (typeof tags === "string") {
-      let op = ops.get(tags);
-      if (op === undefined) {
-        const v = jsonObject(tags).op;
-        op = v === undefined || v === null ? null : String(v);
-        ops.set(tags, op);
-      }
-      p.op[i] = op;
-    } else p.op[i] = null;
-    p.start[i] = num(r[7]);
-    p.end[i] = Math.max(num(r[8]), p.start[i]);
-    p.cpu[i] = num(r[9]);
-    p.incl[i] = num(r[10]);
-    p.rss[i] = r[11] as number | null;
-    p.exitcode[i] = r[12] as number | null;
-    p.exitsignal[i] = r[13] as number | null;
+    p.parent[i] = typeof r[0] === "number" ? r[0] : -1;
+    p.exe[i] = String(r[1] ?? "");
+    p.op[i] = r[2] === null || r[2] === undefined ? null : String(r[2]);
+    p.start[i] = num(r[3]);
+    p.end[i] = Math.max(num(r[4]), p.start[i]);
+    p.cpu[i] = num(r[5]);
+    p.incl[i] = num(r[6]);
   }
   return p;
+}
+
+/** The details of the processes `idx`, by idx. */
+async function readDetails(
+  store: Store,
+  jobid: string,
+  idx: readonly number[],
+): Promise<Map<number, Detail>> {
+  const out = new Map<number, Detail>();
+  // In slices: some databases limit the number of parameters.
+  for (let i = 0; i < idx.length; i += 500) {
+    const part = idx.slice(i, i + 500);
+    const rows = await store.queryValues(DETAIL_SQL(part.length), [
+      jobid,
+      ...part,
+    ]);
+    for (const r of rows) {
+      out.set(Number(r[0]), {
+        pid: num(r[1]),
+        args: String(r[2] ?? ""),
+        rss: r[3] as number | null,
+        exitcode: r[4] as number | null,
+        exitsignal: r[5] as number | null,
+      });
+    }
+  }
+  return out;
 }
 
 function num(v: SqlValue): number {
@@ -342,8 +364,8 @@ export function groupSums(
 /** The total length of the union of the intervals [start, end) of `idx`. */
 export function unionLength(
   idx: readonly number[],
-  start: readonly number[],
-  end: readonly number[],
+  start: ArrayLike<number>,
+  end: ArrayLike<number>,
 ): number {
   const order = [...idx].sort((a, b) => start[a] - start[b]);
   let total = 0;
@@ -365,19 +387,44 @@ export function unionLength(
  * the executable. Past MAX_GANTT processes only the longest are drawn
  * (and every one on the critical path), and the note says so.
  */
-function gantt(p: Procs, t0: number, critical: Set<number>): Gantt {
+/** The processes the timeline draws, how lanes are keyed, the note. */
+interface Drawn {
+  chosen: number[];
+  key: (i: number) => string;
+  byOp: boolean;
+  note: string;
+}
+
+/**
+ * Which processes the timeline draws: all of them up to MAX_GANTT, else a
+ * sample (see `sample`) and a note saying so. Lanes are the `op` tag when
+ * processes have one, else the executable.
+ */
+function chooseDrawn(p: Procs, critical: Set<number>): Drawn {
   const byOp = p.op.some((o) => o !== null);
   const key = (i: number) => byOp ? (p.op[i] ?? "(no op)") : p.exe[i];
-  let chosen = [...Array(p.n).keys()];
-  let note = "";
-  if (p.n > MAX_GANTT) {
-    chosen = sample(p, key, critical);
-    note = `Showing ${fmt(chosen.length)} of ${
-      fmt(p.n)
-    } processes: the longest of each group, in proportion to its size${
-      critical.size ? ", and every one on the critical path" : ""
-    }; the sums and the tree count every process.`;
+  if (p.n <= MAX_GANTT) {
+    return { chosen: [...Array(p.n).keys()], key, byOp, note: "" };
   }
+  const chosen = sample(p, key, critical);
+  const note = `Showing ${fmt(chosen.length)} of ${
+    fmt(p.n)
+  } processes: the longest of each group, in proportion to its size${
+    critical.size ? ", and every one on the critical path" : ""
+  }; the sums and the tree count every process.`;
+  return { chosen, key, byOp, note };
+}
+
+/** The timeline rows of the drawn processes, stacked within their lanes. */
+function gantt(
+  p: Procs,
+  details: Map<number, Detail>,
+  t0: number,
+  critical: Set<number>,
+  drawn: Drawn,
+): Gantt {
+  const { key, byOp, note } = drawn;
+  const chosen = [...drawn.chosen];
   // Lanes in order of their first start, as the job ran; past MAX_LANES
   // the least busy share one.
   const first = new Map<string, number>();
@@ -444,11 +491,12 @@ function gantt(p: Procs, t0: number, critical: Set<number>): Gantt {
     g.start.push(p.start[i] - t0);
     g.end.push(p.end[i] - t0);
     g.cpu.push(p.cpu[i]);
-    g.rss.push(p.rss[i] ?? -1);
-    g.exit.push(exitOf(p.exitcode[i], p.exitsignal[i]));
-    g.pid.push(p.pid[i]);
+    const d = details.get(i);
+    g.rss.push(d?.rss ?? -1);
+    g.exit.push(d ? exitOf(d.exitcode, d.exitsignal) : -1);
+    g.pid.push(d?.pid ?? 0);
     g.exe.push(intern(p.exe[i]));
-    g.args.push(intern(cut(p.args[i], MAX_ARGS)));
+    g.args.push(intern(cut(d?.args ?? "", MAX_ARGS)));
     g.crit.push(critical.has(i) ? 1 : 0);
   }
   g.rows = rowEnds.map((e) => Math.max(1, e.length));
@@ -485,6 +533,7 @@ function sample(
       (p.end[b] - p.start[b]) - (p.end[a] - p.start[a]) ||
       scramble(a) - scramble(b)
     );
+    // Only the quota is drawn: the rest need not stay in order.
     out.push(...g.slice(0, quota));
   }
   return out.slice(0, MAX_GANTT);
@@ -512,12 +561,18 @@ function fmt(n: number): string {
 export function processTree(
   p: Pick<Procs, "n" | "parent" | "exe" | "incl">,
 ): { nodes: TreeNode[]; note: string } {
-  const kids: number[][] = Array.from({ length: p.n }, () => []);
+  // Children as one flat array: process i's are kids[first[i]..first[i+1]).
+  const first = new Int32Array(p.n + 1);
   const roots: number[] = [];
   for (let i = 0; i < p.n; i++) {
-    const parent = p.parent[i];
-    if (parent === null || parent === undefined) roots.push(i);
-    else kids[parent].push(i);
+    if (p.parent[i] < 0) roots.push(i);
+    else first[p.parent[i] + 1]++;
+  }
+  for (let i = 0; i < p.n; i++) first[i + 1] += first[i];
+  const kids = new Int32Array(p.n);
+  const fill = first.slice(0, p.n);
+  for (let i = 0; i < p.n; i++) {
+    if (p.parent[i] >= 0) kids[fill[p.parent[i]]++] = i;
   }
   const total = roots.reduce((s, i) => s + p.incl[i], 0);
   const small = total / 1000;
@@ -547,7 +602,10 @@ export function processTree(
     const node = queue[q];
     const members = node.members!;
     delete node.members;
-    const below = members.flatMap((i) => kids[i]);
+    const below: number[] = [];
+    for (const i of members) {
+      for (let k = first[i]; k < first[i + 1]; k++) below.push(kids[k]);
+    }
     if (below.length === 0) continue;
     if (count >= MAX_TREE_NODES || node.value * 1e6 < small) {
       unexpanded += below.length;
@@ -558,11 +616,13 @@ export function processTree(
   }
   for (const node of queue) delete node.members;
   // Sum processes below each node for the tooltips.
-  const fill = (n: TreeNode): number => {
-    if (n.children) n.procs += n.children.reduce((s, c) => s + fill(c), 0);
+  const countBelow = (n: TreeNode): number => {
+    if (n.children) {
+      n.procs += n.children.reduce((s, c) => s + countBelow(c), 0);
+    }
     return n.procs;
   };
-  top.forEach(fill);
+  top.forEach(countBelow);
   for (const node of queue) roundValue(node);
   const note = unexpanded > 0
     ? `Siblings of one executable are merged; ${
