@@ -57,7 +57,7 @@ static int write_all(int fd, const char *p, size_t n)
 static int open_unnamed(char *tmp, size_t cap)
 {
     tmp[0] = 0;
-    int fd = k_open(cfg.outdir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    int fd = k_open(cfg.outdir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd >= 0 || (fd != -EOPNOTSUPP && fd != -EISDIR && fd != -EINVAL))
         return fd;
     char pid[24], tid[24];
@@ -66,7 +66,7 @@ static int open_unnamed(char *tmp, size_t cap)
     const char *parts[] = {".epmt-", pid, "-", tid, ".tmp", NULL};
     if (out_path(tmp, cap, parts) < 0)
         return -1;
-    fd = k_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = k_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         tmp[0] = 0;
     return fd;
@@ -230,7 +230,7 @@ int output_collated_tsv(const struct buf *line)
         /* The header file is in place before the data file exists. */
         if (create_complete(head, format_tsv_header, NULL) < 0)
             return -1;
-        fd = k_open(data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        fd = k_open(data, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
             return -1;
     }

@@ -277,14 +277,24 @@ Deno.test("lifecycle mistakes are one clear error line", async (t) => {
   const box = await jobBox();
   const env = slurm("300");
   const jobdir = join(box.out, "Foo.Bar", "300");
-  await t.step("run before start", async () => {
-    const r = await box.epmt(["run", "true"], env);
-    assertEquals(r.code, 1);
-    assertEquals(
-      r.stderr.trim(),
-      `ERROR:epmt: no job started for job id 300 (no ${jobdir}/job_metadata.tmp): use epmt start first, or epmt -a run`,
-    );
-  });
+  // epmt never stops a job's work: the command runs, uncollected.
+  const RAN = [
+    "sh",
+    "-c",
+    'echo "ran:${LD_PRELOAD:-}:${PAPIEX_OUTPUT:-}"; exit 3',
+  ];
+  await t.step(
+    "run before start runs the command, with a warning",
+    async () => {
+      const r = await box.epmt(["run", ...RAN], env);
+      assertEquals([r.code, r.stdout], [3, "ran::\n"]);
+      assertEquals(
+        r.stderr.trim(),
+        `WARNING:epmt: no job started for job id 300 (no ${jobdir}/job_metadata.tmp): use epmt start first, or epmt -a run; running sh without collection`,
+      );
+      assertEquals(listDir(jobdir), []);
+    },
+  );
   await t.step("stop before start", async () => {
     const r = await box.epmt(["stop"], env);
     assertEquals(r.code, 1);
@@ -307,16 +317,25 @@ Deno.test("lifecycle mistakes are one clear error line", async (t) => {
       first,
     );
   });
-  await t.step("start, run and -a run after stop", async () => {
+  await t.step("start after stop fails; run and -a run still run", async () => {
     assertEquals((await box.epmt(["stop"], env)).code, 0);
-    for (const args of [["start"], ["run", "true"], ["-a", "run", "true"]]) {
+    const stopped =
+      `job 300 is already stopped (${jobdir}/job_metadata exists): stage or submit it; a new job needs a new job id`;
+    const start = await box.epmt(["start"], env);
+    assertEquals([start.code, start.stderr.trim()], [
+      1,
+      `ERROR:epmt: ${stopped}`,
+    ]);
+    const before = listDir(jobdir);
+    for (const args of [["run", ...RAN], ["-a", "run", ...RAN]]) {
       const r = await box.epmt(args, env);
-      assertEquals(r.code, 1, args.join(" "));
+      assertEquals([r.code, r.stdout], [3, "ran::\n"], args.join(" "));
       assertEquals(
         r.stderr.trim(),
-        `ERROR:epmt: job 300 is already stopped (${jobdir}/job_metadata exists): stage or submit it; a new job needs a new job id`,
+        `WARNING:epmt: ${stopped}; running sh without collection`,
       );
     }
+    assertEquals(listDir(jobdir), before, "the stopped job is unchanged");
   });
   await t.step("usage errors exit 2", async () => {
     for (

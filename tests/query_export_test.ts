@@ -47,7 +47,7 @@ function checkProcess(p: Record<string, unknown>, fixture: string): void {
   const threads = f.threads;
   const sum = (k: string) => threads.reduce((a, t) => a + Number(t[k]), 0);
   assertEquals(String(p.args), own.args, "args exact");
-  assertEquals(String(p.exename), own.exename);
+  assertEquals(String(p.exename), own.exename.split("/").pop(), "bare name");
   assertEquals(Number(p.ppid), Number(own.ppid));
   assertEquals(Number(p.exitcode), Number(own.exitcode));
   assertEquals(Number(p.numtids), Number(own.numtids));

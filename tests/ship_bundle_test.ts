@@ -206,7 +206,7 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
       const procs = db.prepare(
         "SELECT exename FROM processes WHERE jobid = ? ORDER BY exename",
       ).all(jobid) as { exename: string }[];
-      assertEquals(procs.map((p) => p.exename), ["/bin/sh", "/bin/true"]);
+      assertEquals(procs.map((p) => p.exename), ["sh", "true"]);
     } finally {
       db.close();
     }

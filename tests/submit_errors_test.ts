@@ -230,6 +230,48 @@ Deno.test("submit: bad inputs are one error line each, nothing stored", async (t
         /vm-papiex-11967-0\.csv:4: the process at line 2 \(pid 11967\) has 3 of its 5 thread rows/,
       ],
       [
+        // SQLite stored it as a REAL, PostgreSQL refused the COPY: both
+        // must refuse it while reading, naming file, line and column.
+        "a 26-digit pid",
+        async () => {
+          const d = await jobFromFixture(db.dir, "hugepid", "single");
+          const f = join(d, "vm-papiex-5649-0.csv");
+          const text = await Deno.readTextFile(f);
+          await Deno.writeTextFile(
+            f,
+            text.replace(",5649,", ",12345678901234567890123456,"),
+          );
+          return d;
+        },
+        /vm-papiex-5649-0\.csv:2: column pid: 12345678901234567890123456 is out of range \(its magnitude is at most 9007199254740991\)$/,
+      ],
+      [
+        "an exit code beyond an int",
+        async () => {
+          const d = await jobFromFixture(db.dir, "hugeexit", "single");
+          const f = join(d, "vm-papiex-5649-0.csv");
+          const text = await Deno.readTextFile(f);
+          // exitcode, exitsignal, pid
+          await Deno.writeTextFile(
+            f,
+            text.replace(",0,0,5649,", ",4294967296,0,5649,"),
+          );
+          return d;
+        },
+        /vm-papiex-5649-0\.csv:2: column exitcode: 4294967296 is out of range \(its magnitude is at most 2147483647\)$/,
+      ],
+      [
+        "a file cut short in its last line",
+        async () => {
+          const d = await jobFromFixture(db.dir, "cut", "single");
+          const f = join(d, "vm-papiex-5649-0.csv");
+          const text = await Deno.readTextFile(f);
+          await Deno.writeTextFile(f, text.slice(0, text.length - 3));
+          return d;
+        },
+        /vm-papiex-5649-0\.csv:2: the file ends in the middle of this line \(no line end\): it was cut short$/,
+      ],
+      [
         "a TSV without its header file",
         async () => {
           const d = await jobFromFixture(db.dir, "tsvless", "collated");

@@ -2,6 +2,7 @@ import { dirname } from "node:path";
 import type { Settings } from "../settings/mod.ts";
 import { UserError } from "../errors.ts";
 import { netRefusal } from "../db/net_permission.ts";
+import { maskHost } from "../secrets.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /**
@@ -39,7 +40,9 @@ export async function checkDatabase(settings: Settings): Promise<CheckResult> {
     return fail(
       name,
       refused,
-      `use the server it was built for, or rebuild with --db-host ${p.host}:${p.port}`,
+      `use the server it was built for, or rebuild with --db-host ${
+        maskHost(p.host)
+      }:${p.port}`,
     );
   }
   const { openStore } = await import("../db/mod.ts");

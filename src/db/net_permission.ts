@@ -4,6 +4,7 @@
  * and Deno's own refusal ("run again with the --allow-net flag") means
  * nothing to a user who cannot change how epmt is run.
  */
+import { maskHost } from "../secrets.ts";
 
 /**
  * Why epmt may not connect to `host`:`port`, or undefined when it may (a
@@ -17,5 +18,7 @@ export function netRefusal(host: string, port: number): string | undefined {
   const target = `${host}:${port}`;
   const { state } = Deno.permissions.querySync({ name: "net", host: target });
   if (state === "granted") return undefined;
-  return `this epmt may not connect to ${target}: it was built to reach only its database servers (deno task build --db-host)`;
+  return `this epmt may not connect to ${
+    maskHost(host)
+  }:${port}: it was built to reach only its database servers (deno task build --db-host)`;
 }

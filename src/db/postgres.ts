@@ -28,6 +28,7 @@ import {
 } from "./store.ts";
 import { CopyEncoder } from "./copy_text.ts";
 import { netRefusal } from "./net_permission.ts";
+import { MASK, maskHost, maskSecretText } from "../secrets.ts";
 
 type Sql = postgres.Sql;
 type TxSql = postgres.TransactionSql;
@@ -50,8 +51,9 @@ export async function openPostgres(
 ): Promise<PostgresStore> {
   const refused = netRefusal(params.host, params.port);
   if (refused) {
+    const host = maskHost(params.host);
     throw new UserError(
-      `${refused}; use the server it was built for, or rebuild with --db-host ${params.host}:${params.port}`,
+      `${refused}; use the server it was built for, or rebuild with --db-host ${host}:${params.port}`,
     );
   }
   // A variable, not a literal: the `socket` option is missing from
@@ -172,13 +174,16 @@ export class PostgresStore implements Store {
   #sql: Sql;
   #q: PgQueryable;
   #password: string;
+  #host: string;
 
   constructor(sql: Sql, params: DbParams) {
     this.#sql = sql;
     this.#q = new PgQueryable(sql);
     this.#password = params.password;
-    this.description =
-      `PostgreSQL database ${params.dbname} at ${params.host}:${params.port} as user ${params.user}`;
+    this.#host = params.host;
+    this.description = `PostgreSQL database ${params.dbname} at ${
+      maskHost(params.host)
+    }:${params.port} as user ${params.user}`;
   }
 
   /** A connection or server error as one UserError line, password-free. */
@@ -186,7 +191,11 @@ export class PostgresStore implements Store {
     if (e instanceof UserError) return e;
     const { code, message } = pgError(e);
     let text = message;
-    if (this.#password) text = text.split(this.#password).join("****");
+    if (this.#password) text = text.split(this.#password).join(MASK);
+    // The host setting may hold userinfo (carol:pw@db): network errors
+    // name the host.
+    if (this.#host) text = text.split(this.#host).join(maskHost(this.#host));
+    text = maskSecretText(text);
     const connecting = code === undefined || /^(08|28|3D|57P0)/.test(code) ||
       /^E[A-Z]+$/.test(code) || code === "CONNECT_TIMEOUT" ||
       code === "CONNECTION_CLOSED" || code === "CONNECTION_DESTROYED";

@@ -4,7 +4,12 @@
  * and any column that is not a known per-process field is a metric (kept:
  * the standard ones in their own database columns, others as extras).
  */
-import { NON_ADDITIVE_METRICS, STANDARD_METRICS } from "../db/columns.ts";
+import {
+  NON_ADDITIVE_METRICS,
+  PROCESS_COLUMNS,
+  STANDARD_METRICS,
+} from "../db/columns.ts";
+import { EXTRA_LIMIT, INT_LIMIT, WHOLE_LIMIT } from "./number_field.ts";
 import {
   F_END,
   F_EXITCODE,
@@ -57,6 +62,11 @@ const NUMBERS: Record<string, number> = {
   end: F_END,
 };
 
+/** Number columns the database stores as `int`. */
+const INT_COLUMNS: ReadonlySet<string> = new Set(
+  PROCESS_COLUMNS.filter((c) => c.type === "int").map((c) => c.name),
+);
+
 /** Columns without which a file cannot be read. */
 const REQUIRED = ["hostname", "pid", "ppid", "numtids", "start", "end"];
 
@@ -69,6 +79,12 @@ export interface HeaderMap {
    * F_METRICS), or R_EXTRA + extra slot.
    */
   roles: Int32Array;
+  /**
+   * Largest magnitude of each number column, so that SQLite and PostgreSQL
+   * store the same: int columns 2^31-1, other whole numbers 2^53-1 (read
+   * back exactly), extra metrics any finite number. Unused for text.
+   */
+  limits: Float64Array;
   /** Column of each role a reader needs directly (-1 when absent). */
   pid: number;
   tid: number;
@@ -122,6 +138,15 @@ export function mapHeader(
       else if (NON_ADDITIVE_METRICS.has(name)) fold[k] = FIRST;
     }
   });
+  const limits = Float64Array.from(
+    names,
+    (name, k) =>
+      roles[k] >= R_EXTRA
+        ? EXTRA_LIMIT
+        : INT_COLUMNS.has(name)
+        ? INT_LIMIT
+        : WHOLE_LIMIT,
+  );
   const threadValues = Int32Array.from(
     threadColumns(table),
     (name) => names.indexOf(name),
@@ -131,6 +156,7 @@ export function mapHeader(
     threadValues,
     names,
     roles,
+    limits,
     pid: names.indexOf("pid"),
     tid: names.indexOf("tid"),
     start: names.indexOf("start"),

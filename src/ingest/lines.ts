@@ -23,8 +23,9 @@ export class ParseError extends UserError {
 
 /**
  * Calls `fn` with each line of the file at `path` (without its newline)
- * and its 1-based number. A last line without a newline is still a line.
- * `name` is how messages call the file.
+ * and its 1-based number. `name` is how messages call the file. A last
+ * line without its newline is a ParseError: collectors end every line, so
+ * the file was cut short and its last number may be cut too.
  */
 export function forEachLine(
   path: string,
@@ -72,7 +73,13 @@ export function forEachLine(
       if (last) break;
     }
     const last = carry + decoder.decode();
-    if (last !== "") fn(last, ++lineNo);
+    if (last !== "") {
+      throw new ParseError(
+        name,
+        lineNo + 1,
+        "the file ends in the middle of this line (no line end): it was cut short",
+      );
+    }
   } finally {
     closeSync(fd);
   }

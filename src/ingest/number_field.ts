@@ -6,6 +6,19 @@
  * so both accept and refuse the same things with the same messages.
  */
 
+/**
+ * Largest magnitude of a column stored as `int` (PostgreSQL's integer;
+ * SQLite would take more, so both refuse the same).
+ */
+export const INT_LIMIT = 2 ** 31 - 1;
+/**
+ * Largest whole number read exactly (bigint columns come back as
+ * JavaScript numbers; beyond it SQLite would store a REAL).
+ */
+export const WHOLE_LIMIT = Number.MAX_SAFE_INTEGER;
+/** Extra metrics may be fractions: any finite number. */
+export const EXTRA_LIMIT = Number.MAX_VALUE;
+
 /** Where a field ends, for a number that is not a plain integer. */
 export type FieldEnd = (line: string, from: number) => number;
 
@@ -22,12 +35,13 @@ export class NumberCursor {
  * character code) and moves `cur.p` to that separator. Whole decimal
  * numbers are read by hand; anything else (1.5, 1e3, +2, " 7") by Number()
  * up to `fieldEnd`. Returns NaN for an empty field. A field that is not a
- * number (or, with `whole`, not an integer) sets `cur.error`, naming it as
- * `<noun> <name>`, and returns NaN.
+ * number (or, with `whole`, not an integer), or whose magnitude is beyond
+ * `limit`, sets `cur.error`, naming it as `<noun> <name>`, and returns NaN.
+ * The readers' own loops send a plain number beyond its limit here too.
  *
  * @example
  * const cur = new NumberCursor();
- * readNumber("12,x", cur, 44, (l, p) => l.indexOf(",", p), "column", "pid", true); // 12, cur.p === 2
+ * readNumber("12,x", cur, 44, (l, p) => l.indexOf(",", p), "column", "pid", true, WHOLE_LIMIT); // 12, cur.p === 2
  */
 export function readNumber(
   line: string,
@@ -37,6 +51,7 @@ export function readNumber(
   noun: string,
   name: string,
   whole: boolean,
+  limit: number,
 ): number {
   const len = line.length;
   const start = cur.p;
@@ -71,6 +86,15 @@ export function readNumber(
     v = NaN;
   } else if (negative) {
     v = -v;
+  }
+  if (v > limit || v < -limit) {
+    const bound = limit === EXTRA_LIMIT
+      ? "not a finite number"
+      : `its magnitude is at most ${limit}`;
+    cur.error = `${noun} ${name}: ${
+      line.slice(start, p)
+    } is out of range (${bound})`;
+    return NaN;
   }
   cur.p = p;
   return v;

@@ -192,6 +192,7 @@ export class PapiexCsvReader {
    */
   #scan(line: string, h: HeaderMap): string {
     const roles = h.roles;
+    const limits = h.limits;
     const n = roles.length;
     const nums = this.#nums;
     const texts = this.#texts;
@@ -228,7 +229,7 @@ export class PapiexCsvReader {
           v = v * 10 + (c - 48);
           c = line.charCodeAt(++p);
         }
-        if (p === pos || (p < len && c !== COMMA)) {
+        if (p === pos || (p < len && c !== COMMA) || v > limits[k]) {
           cur.p = pos;
           v = readNumber(
             line,
@@ -238,6 +239,7 @@ export class PapiexCsvReader {
             "column",
             h.names[k],
             role < R_EXTRA,
+            limits[k],
           );
           if (cur.error) return cur.error;
           p = cur.p;

@@ -166,6 +166,7 @@ export class PapiexTsvReader {
   /** Scans one line into #nums/#texts; returns a problem text or "". */
   #scan(line: string, h: HeaderMap, metrics: number): string {
     const roles = h.roles;
+    const limits = h.limits;
     const n = roles.length;
     const nums = this.#nums;
     const texts = this.#texts;
@@ -203,7 +204,7 @@ export class PapiexTsvReader {
           v = v * 10 + (c - 48);
           c = line.charCodeAt(++p);
         }
-        if (p === pos || (p < len && c !== sep)) {
+        if (p === pos || (p < len && c !== sep) || v > limits[k]) {
           cur.p = pos;
           v = readNumber(
             line,
@@ -213,6 +214,7 @@ export class PapiexTsvReader {
             "field",
             h.names[k],
             role < R_EXTRA,
+            limits[k],
           );
           if (cur.error) return cur.error;
           p = cur.p;

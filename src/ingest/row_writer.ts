@@ -69,7 +69,7 @@ export class RowWriter {
           row[role] = v;
         }
       } else if (role === R_HOST) host = texts[k];
-      else if (role === R_EXENAME) exename = texts[k];
+      else if (role === R_EXENAME) exename = bareName(texts[k]);
       else if (role === R_PATH) path = texts[k];
       else if (role === R_ARGS) args = texts[k];
       else if (role === R_TAGS) tags = texts[k];
@@ -160,3 +160,19 @@ const NAMES: Record<number, string> = {
   [F_START]: "start",
   [F_END]: "end",
 };
+
+/**
+ * The program's name without its directory: collectors record argv[0] as
+ * it was given, so a shell's `gzip` and `epmt run gzip` (spawned as
+ * /usr/bin/gzip) would be two programs to `list procs --exe` and
+ * `compare`. The full path stays in the path column.
+ *
+ * @example
+ * bareName("/usr/bin/gzip"); // "gzip"
+ */
+export function bareName(argv0: string): string {
+  const slash = argv0.lastIndexOf("/");
+  return slash < 0 || slash === argv0.length - 1
+    ? argv0
+    : argv0.slice(slash + 1);
+}

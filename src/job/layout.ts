@@ -33,13 +33,14 @@ export async function jobState(dir: string): Promise<JobState> {
 }
 
 /**
- * Writes `text` to `path` atomically: a temporary file beside it, then a
+ * Writes `text` to `path` (mode 0600: a job's environment and command
+ * lines are private) atomically: a temporary file beside it, then a
  * rename, so readers see the old content or the new, never a part.
  */
 export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${Deno.pid}.partial`;
   try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
@@ -48,7 +49,7 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 /**
- * Writes `text` to `path` only if `path` does not exist yet, atomically
+ * Writes `text` to `path` (mode 0600) only if `path` does not exist yet, atomically
  * (a temporary file hard-linked into place). Resolves false when another
  * writer got there first.
  */
@@ -58,7 +59,7 @@ export async function writeIfAbsent(
 ): Promise<boolean> {
   const tmp = `${path}.${Deno.pid}.partial`;
   try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o644 });
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
     await Deno.link(tmp, path);
     return true;
   } catch (e) {

@@ -8,7 +8,7 @@ import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import { detectJob, jobDir, type JobIdentity } from "./batch.ts";
-import { envChanges, parseTags, recordableEnv } from "./env.ts";
+import { envChanges, maskSecretText, parseTags, recordableEnv } from "./env.ts";
 import {
   exists,
   jobState,
@@ -29,6 +29,11 @@ import {
   type StartRecord,
 } from "./metadata.ts";
 import { slurmExitStatus } from "./slurm.ts";
+import {
+  makeUserDir,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+} from "./user_dir.ts";
 import { groupNames, hostName, userName } from "./system.ts";
 import { isoLocal, nowMs } from "./time.ts";
 import { ioReason, print } from "../io.ts";
@@ -115,6 +120,10 @@ export async function startJob(
   env: Record<string, string>,
   dryRun: boolean,
 ): Promise<boolean> {
+  if (!dryRun) {
+    await makeOutputRoot(dirname(dirname(c.dir)));
+    await makeUserDir(dirname(c.dir));
+  }
   const state = await jobState(c.dir);
   if (state === "stopped") throw stoppedError(c);
   if (state === "started") {
@@ -129,8 +138,7 @@ export async function startJob(
     return false;
   }
   try {
-    await makeOutputRoot(dirname(dirname(c.dir)));
-    await Deno.mkdir(c.dir, { recursive: true });
+    await Deno.mkdir(c.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   } catch (e) {
     throw new UserError(
       `cannot create job directory ${c.dir}: ${ioReason(e)} ` +
@@ -196,9 +204,11 @@ export async function requireStarted(c: JobContext): Promise<void> {
  */
 export async function recordRun(c: JobContext, run: JobRun): Promise<void> {
   try {
-    await Deno.writeTextFile(c.dir + RUNS_FILE, JSON.stringify(run) + "\n", {
+    // A command line may hold a password (--password=...).
+    const masked = { ...run, argv: run.argv.map(maskSecretText) };
+    await Deno.writeTextFile(c.dir + RUNS_FILE, JSON.stringify(masked) + "\n", {
       append: true,
-      mode: 0o644,
+      mode: PRIVATE_FILE_MODE,
     });
   } catch (e) {
     log.warning(

@@ -4,7 +4,7 @@
  * one shape, JobMetadata, so dump and submit treat them alike.
  */
 import { UserError } from "../errors.ts";
-import { isSecretName, maskUrlPasswords, parseTags } from "./env.ts";
+import { isSecretName, maskSecretText, parseTags } from "./env.ts";
 import {
   decodePickle,
   looksLikePickle,
@@ -385,7 +385,7 @@ function fromPickle(d: PyDict, source: string): JobMetadata {
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(v)) {
       if (isSecretName(name)) continue;
-      out[name] = maskUrlPasswords(
+      out[name] = maskSecretText(
         scalarText(value) ?? JSON.stringify(jsonable(value)),
       );
     }

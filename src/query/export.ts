@@ -9,6 +9,7 @@ import { threadsOf } from "../db/threads.ts";
 import type { Row, Store } from "../db/store.ts";
 import { PAGE, PROCESS_PAGE_SQL } from "./sql.ts";
 import { json } from "./store.ts";
+import { maskSecrets } from "../secrets.ts";
 import { csvLine } from "./table.ts";
 import type { Writer } from "./output.ts";
 
@@ -101,7 +102,14 @@ export async function exportJobs(
 ): Promise<number> {
   if (what === "jobs") {
     const sink = new RecordSink(w, format, JOB_NAMES);
-    for (const j of jobs) sink.add(parsed(j, JOB_NAMES, JOB_JSON));
+    for (const j of jobs) {
+      const record = parsed(j, JOB_NAMES, JOB_JSON);
+      // Rows submitted by an older epmt may hold what is now a secret.
+      for (const k of ["env", "env_changes", "metadata"]) {
+        record[k] = maskSecrets(record[k]);
+      }
+      sink.add(record);
+    }
     return sink.end();
   }
   if (what === "procs") {

@@ -14,6 +14,7 @@ import {
   type Settings,
 } from "./schema.ts";
 import { isFile } from "../io.ts";
+import { MASK, maskHost, maskSecretText } from "../secrets.ts";
 
 export type { DbParams, Provider, Settings } from "./schema.ts";
 export { KEYS } from "./schema.ts";
@@ -143,8 +144,11 @@ export function displayValue(settings: Settings, spec: KeySpec): string {
   // deno-lint-ignore no-explicit-any
   let value: any = settings;
   for (const part of spec.key.split(".")) value = value[part];
-  if (spec.secret) return value ? "****" : "";
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (spec.secret) return value ? MASK : "";
+  if (spec.key === "db_params.host") return maskHost(value);
+  return typeof value === "string"
+    ? maskSecretText(value)
+    : JSON.stringify(value);
 }
 
 function expandHome(path: string, env: Record<string, string>): string {

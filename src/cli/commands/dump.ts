@@ -7,6 +7,7 @@ import {
   decodeStartRecord,
   DUMP_KEYS,
 } from "../../job/metadata.ts";
+import { maskSecrets } from "../../secrets.ts";
 import type { Context } from "../context.ts";
 import { ioReason, print } from "../../io.ts";
 
@@ -108,8 +109,18 @@ async function loadFile(path: string): Promise<Record<string, unknown>> {
   return decode(bytes, path);
 }
 
-/** A finished job's metadata, or a running job's start record. */
+/**
+ * A finished job's metadata, or a running job's start record, secrets
+ * masked (an older writer may have kept them).
+ */
 function decode(bytes: Uint8Array, source: string): Record<string, unknown> {
+  return maskSecrets(decodeEither(bytes, source)) as Record<string, unknown>;
+}
+
+function decodeEither(
+  bytes: Uint8Array,
+  source: string,
+): Record<string, unknown> {
   try {
     return { ...decodeJobMetadata(bytes, source) };
   } catch (e) {

@@ -1,8 +1,9 @@
-import { UsageError } from "../../errors.ts";
+import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { collectorEnv } from "../../job/collector.ts";
 import {
   currentJobContext,
+  type JobContext,
   recordRun,
   requireStarted,
   startJob,
@@ -20,7 +21,9 @@ output pass through untouched; the exit status is the command's own (128+N
 when it dies of signal N). The command line and exit status are recorded for
 the job. With -a (before or, as the Python EPMT allowed, after run): start
 the job before and stop it after; without it the job must have been started
-(epmt start). SIGTERM and SIGHUP are passed on to the command; SIGINT and
+(epmt start). epmt never keeps the command from running: in a job that is not
+started, already stopped, or whose directory is refused, it warns and runs the
+command without collection. SIGTERM and SIGHUP are passed on to the command; SIGINT and
 SIGQUIT reach it from the terminal.`;
 
 /** `epmt run` and `epmt -a run`. */
@@ -33,11 +36,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   if (argv[0] === "--") argv = argv.slice(1);
   if (argv.length === 0) throw new UsageError("run needs a command to run");
-  const c = await currentJobContext(ctx.settings, ctx.env, auto);
-  if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
-  if (!ctx.flags.dryRun || !auto) await requireStarted(c);
-
-  const { vars, warning } = collectorEnv(ctx.settings, c.dir, ctx.env);
+  const c = await jobToCollect(ctx, auto, argv[0]);
+  const { vars, warning } = c
+    ? collectorEnv(ctx.settings, c.dir, ctx.env)
+    : { vars: [] as [string, string][], warning: undefined };
   if (warning) log.warning(warning);
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   if (ctx.flags.dryRun) {
@@ -51,14 +53,45 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
 
   const start = nowMs();
   const status = await execute(argv, env);
+  if (!c) return status;
   await recordRun(c, {
     argv,
     exit_status: status,
     start: isoLocal(start),
     end: isoLocal(nowMs()),
   });
-  if (auto) await stopJob(c, ctx.env, false);
+  if (auto) {
+    try {
+      await stopJob(c, ctx.env, false);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      log.warning(e.message);
+    }
+  }
   return status;
+}
+
+/**
+ * The job the command's data goes to: started first with -a. epmt never
+ * stops a job's work, so where there is none to collect into (not started,
+ * already stopped, a refused directory) it says why in one WARNING line and
+ * resolves undefined: the command then runs as it would without epmt.
+ */
+async function jobToCollect(
+  ctx: Context,
+  auto: boolean,
+  program: string,
+): Promise<JobContext | undefined> {
+  try {
+    const c = await currentJobContext(ctx.settings, ctx.env, auto);
+    if (auto) await startJob(c, ctx.env, ctx.flags.dryRun);
+    if (!ctx.flags.dryRun || !auto) await requireStarted(c);
+    return c;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    log.warning(`${e.message}; running ${program} without collection`);
+    return undefined;
+  }
 }
 
 /** Linux signal numbers, for the 128+N exit status. */
