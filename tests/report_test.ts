@@ -157,6 +157,19 @@ Deno.test("report: self-contained file that agrees with the database", async (t)
       },
     );
 
+    await step.step(
+      "-n: says what it would write, writes nothing",
+      async () => {
+        const r = await epmt(["report", "-n", "wf-b"], { env, cwd: dir });
+        assertEquals(r.code, 0, r.stderr);
+        assertMatch(r.stdout, /^would write wf-b\.html \(\d+\.\d\d MB\)\n$/);
+        assert(
+          !(await Deno.stat(join(dir, "wf-b.html")).catch(() => null)),
+          "no file",
+        );
+      },
+    );
+
     await step.step("-o FILE and -o - (standard output)", async () => {
       const file = join(dir, "sub", "r.html");
       await Deno.mkdir(join(dir, "sub"));

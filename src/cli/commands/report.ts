@@ -92,9 +92,14 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     await Deno.stdout.write(new TextEncoder().encode(html));
     return 0;
   }
-  await writeAtomically(file, html);
   const size = new TextEncoder().encode(html).length;
-  console.log(`wrote ${file} (${(size / 1e6).toFixed(2)} MB)`);
+  const mb = (size / 1e6).toFixed(2);
+  if (ctx.flags.dryRun) {
+    console.log(`would write ${file} (${mb} MB)`);
+    return 0;
+  }
+  await writeAtomically(file, html);
+  console.log(`wrote ${file} (${mb} MB)`);
   return 0;
 }
 
