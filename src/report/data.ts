@@ -8,6 +8,7 @@
 import type { Row, SqlValue, Store } from "../db/mod.ts";
 import { json, jsonObject } from "../query/store.ts";
 import { unitOf } from "../query/metrics.ts";
+import { humanCount } from "../query/format.ts";
 
 /** At most this many processes are drawn in the timeline. */
 export const MAX_GANTT = 4000;
@@ -548,8 +549,9 @@ function cut(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + "…";
 }
 
+/** 100000 -> "100,000" (toLocaleString would load ICU's data first). */
 function fmt(n: number): string {
-  return n.toLocaleString("en-US");
+  return humanCount(n);
 }
 
 /**

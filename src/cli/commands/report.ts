@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { defineCommand } from "../options.ts";
+import { ioReason, print, writeAllSync } from "../../io.ts";
 
 /** The table of `epmt report`. */
 export const command = defineCommand({
@@ -80,7 +81,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     return data;
   });
   if (opts.json) {
-    console.log(JSON.stringify(out[0], null, 1));
+    print(JSON.stringify(out[0], null, 1));
     return 0;
   }
   const html = out.length === 2
@@ -88,18 +89,18 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     : report.reportPage(out[0]);
   const file = opts.output ??
     positional.map(safeName).join("_vs_") + ".html";
+  const bytes = new TextEncoder().encode(html);
   if (file === "-") {
-    await Deno.stdout.write(new TextEncoder().encode(html));
+    writeAllSync(Deno.stdout, bytes, "standard output");
     return 0;
   }
-  const size = new TextEncoder().encode(html).length;
-  const mb = (size / 1e6).toFixed(2);
+  const mb = (bytes.length / 1e6).toFixed(2);
   if (ctx.flags.dryRun) {
-    console.log(`would write ${file} (${mb} MB)`);
+    print(`would write ${file} (${mb} MB)`);
     return 0;
   }
-  await writeAtomically(file, html);
-  console.log(`wrote ${file} (${mb} MB)`);
+  await writeAtomically(file, bytes);
+  print(`wrote ${file} (${mb} MB)`);
   return 0;
 }
 
@@ -109,14 +110,16 @@ function safeName(jobid: string): string {
 }
 
 /** Writes beside the target and renames: a reader never sees half a file. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+async function writeAtomically(
+  file: string,
+  bytes: Uint8Array,
+): Promise<void> {
   const tmp = `${file}.${Deno.pid}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
+    await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, file);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    const why = e instanceof Error ? e.message : String(e);
-    throw new UserError(`report: cannot write ${file}: ${why}`);
+    throw new UserError(`report: cannot write ${file}: ${ioReason(e)}`);
   }
 }

@@ -2,6 +2,7 @@ import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
 import { defineCommand } from "../options.ts";
 import * as log from "../../log.ts";
+import { print } from "../../io.ts";
 
 /** The table of `epmt serve`. */
 export const command = defineCommand({
@@ -71,7 +72,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         signal: stop.signal,
         onListen: ({ hostname, port }) => {
           const h = hostname.includes(":") ? `[${hostname}]` : hostname;
-          console.log(
+          print(
             `epmt serve: http://${h}:${port}/ (read-only, ${store.description}); Ctrl-C stops`,
           );
         },
@@ -84,7 +85,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       );
     }
     await server.finished;
-    console.log("epmt serve: stopped");
+    print("epmt serve: stopped");
     return 0;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
