@@ -21,9 +21,6 @@ __attribute__((used)) static const char version_tag[] =
 
 struct hot hot __attribute__((aligned(4096)));
 
-/* A command line too long for the arena goes to mmap'd memory. */
-#define ARGS_MAX (64 * 1024)
-
 /* Formatting space for the usual record; bigger ones are mmap'd. */
 static char out_small[16 * 1024];
 
@@ -234,16 +231,16 @@ static void set_mpi(void)
     }
 }
 
-/* argv[0], and argv[1..] joined by spaces, copied: programs may rewrite
- * their argv (getopt permutes it, some set a process title over it). */
+/* argv[0], and argv[1..] joined by spaces, copied whole: programs may
+ * rewrite their argv (getopt permutes it, some set a process title over
+ * it). The kernel bounds a command line (ARG_MAX); one too long for the
+ * arena goes to mmap'd memory. */
 static void set_args(int argc, char **argv)
 {
     cfg.exename = keep_str(argc > 0 && argv ? argv[0] : "", PATH_MAX);
     size_t total = 0;
     for (int i = 1; i < argc && argv[i]; i++)
         total += s_len(argv[i]) + 1;
-    if (total > ARGS_MAX)
-        total = ARGS_MAX;
     char *dst = NULL;
     if (total <= sizeof hot.arena - hot.arena_used) {
         dst = hot.arena + hot.arena_used;

@@ -144,6 +144,24 @@ int exec_take_handoff(int collecting, pid_t self)
     return mine;
 }
 
+/* envp's value of `name` (with its '='), or NULL. */
+static const char *env_in(char *const envp[], const char *name, size_t n)
+{
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (s_starts(envp[i], name, n))
+            return envp[i] + n;
+    return NULL;
+}
+
+/* PATH as execvp searches it (the caller's environment, not the new
+ * program's), read without getenv: this runs between fork and exec, where
+ * no libc function is called. */
+static const char *search_path(void)
+{
+    const char *path = env_in(environ, "PATH=", 5);
+    return path ? path : "/bin:/usr/bin";
+}
+
 /* The file execvp would run for `file`: the first executable one along
  * PATH (into buf), or file itself if it names a path. NULL if none. */
 static const char *resolve(const char *file, char *buf, size_t cap)
@@ -152,9 +170,7 @@ static const char *resolve(const char *file, char *buf, size_t cap)
         return file;
     if (!*file)
         return NULL;
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/bin:/usr/bin";
+    const char *path = search_path();
     for (;;) {
         const char *end = s_chr(path, ':');
         size_t n = end ? (size_t)(end - path) : s_len(path);
@@ -193,15 +209,6 @@ static int exec_likely(const char *file, int need_magic)
     return (n >= 2 && m[0] == '#' && m[1] == '!') ||
            (n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' &&
             m[3] == 'F');
-}
-
-/* envp's value of `name` (with its '='), or NULL. */
-static const char *env_in(char *const envp[], const char *name, size_t n)
-{
-    for (size_t i = 0; envp && envp[i]; i++)
-        if (s_starts(envp[i], name, n))
-            return envp[i] + n;
-    return NULL;
 }
 
 /* dl_iterate_phdr callback: the name of the loaded object holding our
@@ -468,9 +475,7 @@ static int search_exec(const char *file, char *const argv[],
         errno = ENOENT;
         return -1;
     }
-    const char *path = s_chr(file, '/') ? NULL : getenv("PATH");
-    if (!s_chr(file, '/') && !path)
-        path = "/bin:/usr/bin";
+    const char *path = s_chr(file, '/') ? NULL : search_path();
     for (;;) {
         const char *try = file;
         const char *end = NULL;
@@ -487,16 +492,19 @@ static int search_exec(const char *file, char *const argv[],
         if (try) {
             r = k_execve(try, argv, envp);
             if (r == -ENOEXEC) {
+                /* sh FILE ARGS...: argv[0] gives way to the file. An
+                 * empty argv (or none) still needs room for sh, the file
+                 * and the terminating NULL. */
                 size_t argc = 0;
-                while (argv[argc])
+                while (argv && argv[argc])
                     argc++;
-                char *sh[argc + 2];
-                sh[0] = "/bin/sh";
-                sh[1] = (char *)try;
-                for (size_t i = 1; i <= argc; i++)
-                    sh[i + 1] = argv[i];
-                if (argc == 0)
-                    sh[2] = NULL;
+                char *sh[argc + 3];
+                size_t k = 0;
+                sh[k++] = "/bin/sh";
+                sh[k++] = (char *)try;
+                for (size_t i = 1; i < argc; i++)
+                    sh[k++] = argv[i];
+                sh[k] = NULL;
                 r = k_execve("/bin/sh", sh, envp);
             }
             if (r == -EACCES)

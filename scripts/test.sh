@@ -8,5 +8,9 @@ echo "== format, lint, type check"
 $D fmt --check
 $D lint
 $D check main.ts tests/ scripts/
-echo "== tests"
-$D task test
+# The fast tier first (in-process, seconds), then the end-to-end tier (the
+# real epmt processes, the collector, PostgreSQL).
+echo "== unit tests (tests/unit, in-process)"
+$D task test:unit
+echo "== end-to-end tests"
+$D task test:e2e

@@ -2,6 +2,8 @@
  * Logging to stderr in the Python EPMT's style, `LEVEL:epmt: message`, so
  * scripts that grep for `WARNING:epmt:` keep working.
  */
+import { stderr } from "./io.ts";
+
 export enum Level {
   ERROR = 40,
   WARNING = 30,
@@ -28,7 +30,7 @@ export function enabled(level: Level): boolean {
 
 function emit(level: Level, message: string): void {
   if (level < threshold) return;
-  Deno.stderr.writeSync(
+  stderr().writeSync(
     encoder.encode(`${Level[level]}:epmt: ${message}\n`),
   );
 }

@@ -15,7 +15,7 @@ import {
   listArchive,
   readArchiveMember,
 } from "../src/archive/mod.ts";
-import { BLOCK, makeHeader, paxRecord } from "../src/archive/_header.ts";
+import { BLOCK, makeHeader, paxRecord } from "./tar_bytes.ts";
 
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const enc = new TextEncoder();
@@ -233,7 +233,7 @@ Deno.test("extractArchive() refuses hostile and damaged archives", async (t) => 
     [
       "sparse file",
       gz(tar([{ name: "./s", type: "S" }])),
-      "member ./s: unsupported type 'S'",
+      "member ./s: unsupported type",
     ],
     [
       "bad header checksum",

@@ -82,6 +82,16 @@ Deno.test("TSV reader: bad lines name the file and line", async (t) => {
       /:2: field usertime: "6x8" is not a number/,
     ],
     [
+      "a metric beyond 2^53 (same rule as CSV and on both databases)",
+      good.replace("{688,", "{12345678901234567890123456,"),
+      /:2: field usertime: 12345678901234567890123456 is out of range \(its magnitude is at most 9007199254740991\)/,
+    ],
+    [
+      "a negative metric beyond 2^53",
+      good.replace("{688,", "{-9007199254740993,"),
+      /:2: field usertime: -9007199254740993 is out of range/,
+    ],
+    [
       "a field short",
       good.split("\t").slice(0, -2).join("\t"),
       /:2: expected 15 tab-separated fields after \{...\}, found 13/,

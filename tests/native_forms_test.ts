@@ -299,3 +299,19 @@ Deno.test("a full output disk: the programs are unaffected, no row is torn", asy
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("args are recorded whole, however long the command line", async () => {
+  const out = await scratch();
+  // 300 KiB in 3 arguments (each under the kernel's 128 KiB per argument).
+  const big = ["a", "b", "c"].map((c) => c.repeat(100 * 1024));
+  const r = await run([`${BUILD}/crash`, "none", ...big], {
+    options: "COLLATED_CSV",
+    out,
+  });
+  assertEquals(r.code, 1);
+  const text = await Deno.readTextFile(join(out, (await names(out))[0]));
+  const p = parseCsv(text).rows[0];
+  assertEquals(p.args.length, "none".length + 3 * (100 * 1024 + 1));
+  assertEquals(p.args, ["none", ...big].join(" "));
+  await Deno.remove(out, { recursive: true });
+});

@@ -372,11 +372,20 @@ Deno.test("fork handlers, forkpty and daemon(): children recorded, and the progr
     assertEquals(r.code, 0);
     // The daemon outlives its parent: wait for its record.
     let procs = await allProcs(dir);
-    for (let i = 0; i < 300 && procs.length === 0; i++) {
+    for (let i = 0; i < 300 && procs.length < 2; i++) {
       await new Promise((ok) => setTimeout(ok, 10));
       procs = await allProcs(dir);
     }
-    assertEquals(procs.map((p) => p.row.exitcode), ["5"]);
+    // The process that called daemon() leaves its record too (exit 0),
+    // and the daemon is its child, in a session of its own.
+    const caller = procs.find((p) => p.row.ppid === String(Deno.pid))!;
+    assert(caller, "the caller of daemon() is recorded");
+    const daemon = procs.find((p) => p !== caller)!;
+    assertEquals(
+      [caller.row.exitcode, daemon.row.exitcode, daemon.row.ppid],
+      ["0", "5", caller.row.pid],
+    );
+    assertEquals(daemon.row.sid, daemon.row.pid);
   });
   await Deno.remove(out, { recursive: true });
 });

@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { allProcs, BUILD, names, run, scratch } from "./native_helpers.ts";
+import { makeCollector } from "./helpers.ts";
 
 const text = new TextDecoder();
 /** Program output, with pipe and socket inode numbers (new in every run)
@@ -180,4 +181,45 @@ Deno.test("the exec functions behave as glibc's: PATH search, scripts without #!
   assertEquals(sh.length, 2, "the scripts ran under sh, and were recorded");
   for (const p of sh) assertEquals(p.row.exitcode, "4");
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("exec with an empty argv: /bin/sh runs the file as glibc's would, within bounds", async () => {
+  // The bounds-checked build of the collector traps (SIGILL) on an index
+  // past an array, such as one pointer past sh[] in this fallback.
+  await makeCollector();
+  const out = await scratch();
+  const script = `${out}/noshebang`;
+  await Deno.writeTextFile(script, 'echo "run by sh: $#"\nexit 4\n');
+  await Deno.chmod(script, 0o755);
+  await Deno.mkdir(`${out}/records`);
+  const cmd = [`${BUILD}/emptyargv`, script];
+  const bare = await run(cmd);
+  const checked = await run(cmd, {
+    env: {
+      LD_PRELOAD: `${BUILD}/libepmt_checked.so`,
+      PAPIEX_OPTIONS: "COLLATED_CSV",
+      PAPIEX_OUTPUT: `${out}/records`,
+    },
+  });
+  assertEquals(bare.code, 4, bare.stderr);
+  assertEquals(
+    [checked.code, checked.signal, dec.decode(checked.stdout), checked.stderr],
+    [bare.code, null, dec.decode(bare.stdout), bare.stderr],
+  );
+  const procs = await allProcs(`${out}/records`);
+  assertEquals(
+    procs.map((p) => [p.row.exename, p.row.generation, p.row.exitcode]),
+    [[`${BUILD}/emptyargv`, "0", "0"], ["/bin/sh", "1", "4"]],
+  );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("no libc call between fork and exec: exec.c does not use getenv", async () => {
+  await makeCollector();
+  const nm = await new Deno.Command("nm", {
+    args: ["-u", `${BUILD}/exec.o`],
+  }).output();
+  assertEquals(nm.code, 0);
+  const undefined_ = new TextDecoder().decode(nm.stdout);
+  assert(!/\bgetenv\b/.test(undefined_), undefined_);
 });

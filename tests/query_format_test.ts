@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assertEquals } from "./assert.ts";
 import {
   humanBytes,
   humanCount,
@@ -14,9 +14,7 @@ import {
   renderFields,
   renderTable,
 } from "../src/query/table.ts";
-import { intOption, parseOptions } from "../src/query/args.ts";
 import { exitText } from "../src/query/status.ts";
-import { UsageError } from "../src/errors.ts";
 
 Deno.test("humanDuration() picks a unit a person reads", async (t) => {
   const cases: [number | null, string][] = [
@@ -99,34 +97,6 @@ Deno.test("CSV fields follow RFC 4180", () => {
   assertEquals(csvField(null), "");
   assertEquals(csvField({ a: 1 }), '"{""a"":1}"');
   assertEquals(csvLine(["a", 1, null, "x\\y"]), "a,1,,x\\y");
-});
-
-Deno.test("parseOptions() reads long, short, repeated and positional", () => {
-  const { opts, positional } = parseOptions(
-    "list",
-    ["procs", "--tag", "a:b", "--tag=c:d", "-l5", "42", "--json", "--", "--x"],
-    { tag: "list", limit: "value", json: "flag" },
-    { "-l": "limit" },
-  );
-  assertEquals(opts.tag, ["a:b", "c:d"]);
-  assertEquals(opts.limit, "5");
-  assertEquals(opts.json, true);
-  assertEquals(positional, ["procs", "42", "--x"]);
-  assertThrows(
-    () => parseOptions("list", ["--nope"], {}),
-    UsageError,
-    "unknown option --nope",
-  );
-  assertThrows(
-    () => parseOptions("list", ["--limit"], { limit: "value" }),
-    UsageError,
-    "--limit needs a value",
-  );
-  assertThrows(
-    () => intOption("list", "limit", "-1", 0),
-    UsageError,
-    "whole number",
-  );
 });
 
 Deno.test("exitText() names signals", () => {

@@ -150,3 +150,51 @@ Deno.test("tree: siblings differing only in args merge from 10 kinds on", () => 
   assertEquals(json[0].children[0].variants, 11);
   assertEquals(json[0].children[0].count, 11);
 });
+
+Deno.test("tree: an exec chain is one process, its images' children under it", () => {
+  // pid 7 runs bash, which forks true (8) and execs sh, which forks true
+  // (9) and execs sleep; pid 20 is a new process that reuses no chain.
+  const row = (
+    idx: number,
+    parent: number | null,
+    pid: number,
+    exe: string,
+    args: string,
+    cpu: number,
+    incl: number,
+    generation: number,
+  ): TreeRow => [
+    idx,
+    parent,
+    pid,
+    exe,
+    args,
+    cpu,
+    incl,
+    0,
+    0,
+    parent === null ? 0 : 1,
+    generation,
+    "vm",
+  ];
+  const chain = [
+    row(0, null, 7, "bash", "-c x", 1, 2, 0),
+    row(1, 0, 8, "true", "", 1, 1, 0),
+    row(2, null, 7, "sh", "-c y", 1, 2, 1),
+    row(3, 2, 9, "true", "", 1, 1, 0),
+    row(4, null, 7, "sleep", "0", 1, 1, 2),
+    row(5, null, 20, "date", "", 1, 1, 1),
+  ];
+  const tree = buildTree(chain);
+  assertEquals(treeLines(tree).map((l) => l.slice(0, 4)), [
+    ["bash ⇒ sh ⇒ sleep 0", "7", "3 µs", "5 µs"],
+    ["└─ true ×2", "8…", "2 µs", "2 µs"],
+    ["date", "20", "1 µs", "1 µs"],
+  ]);
+  // With a depth limit the folded images are not counted as hidden.
+  const top = chain.filter((r) => r[9] === 0);
+  assertEquals(
+    treeLines(buildTree(top, { totalProcs: 6 })).map((l) => l[0]),
+    ["bash ⇒ sh ⇒ sleep 0 (+2 below)", "date"],
+  );
+});

@@ -30,6 +30,24 @@ Deno.test("check: each problem is one FAIL line with its fix, and exit 1", async
     );
   });
 
+  await t.step("a settings file with keys epmt does not know", async () => {
+    const file = join(box.dir, "typo.json");
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ papiex_ouptut: "/x/", db_params: { colour: "red" } }),
+    );
+    const r = await epmt(["check"], {
+      env: { ...box.env, EPMT_SETTINGS: file },
+    });
+    assertEquals(r.code, 1);
+    assertEquals(
+      lines(r.stdout).get("settings"),
+      `FAIL  settings             ${file}: unknown keys papiex_ouptut ` +
+        `(did you mean papiex_output?), db_params.colour, ignored; ` +
+        `fix: correct or remove it ('epmt help' lists the keys)`,
+    );
+  });
+
   await t.step("no collector where install_prefix points", async () => {
     const prefix = join(box.dir, "empty-prefix");
     const r = await epmt(["check"], {

@@ -30,21 +30,20 @@ export const HAS_COLLECTOR = (() => {
 
 /**
  * Runs `cluster.sh up` (returns at once when the cluster is up). Exit 3
- * (packages missing and not installable) and not being root skip the SLURM
- * tests with a reason; any other failure throws, so the tests fail.
+ * (packages missing and not installable), exit 4 (its ports held by another
+ * program, which it leaves alone) and not being root skip the SLURM tests
+ * with a reason; any other failure throws, so the tests fail.
  */
 export async function slurmCluster(): Promise<Cluster> {
   if (Deno.uid() !== 0) {
     return skip("needs root to run munged, slurmctld and slurmd");
   }
   const up = await runCmd("bash", [CLUSTER_SH, "up"]);
+  const last = up.stderr.trim().split("\n").pop();
   if (up.code === 3) {
-    return skip(
-      `SLURM packages cannot be installed: ${
-        up.stderr.trim().split("\n").pop()
-      }`,
-    );
+    return skip(`SLURM packages cannot be installed: ${last}`);
   }
+  if (up.code === 4) return skip(`the test cluster's ports are taken: ${last}`);
   if (up.code !== 0) {
     throw new Error(`cluster.sh up failed (exit ${up.code}):\n${up.stderr}`);
   }

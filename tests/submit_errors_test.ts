@@ -3,8 +3,13 @@
  * and archives, the current job, an unreachable database. Each case runs on
  * SQLite and PostgreSQL.
  */
-import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { epmt, exists, sandbox } from "./helpers.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+} from "./assert.ts";
+import { epmt, exists, LAUNCHER, runCmd, sandbox } from "./helpers.ts";
 import { connectTestServer, createTestDb } from "./pg.ts";
 import { jobFromFixture, metadata, PAPIEX, tarGz } from "./submit_jobs.ts";
 import { openStore } from "../src/db/mod.ts";
@@ -169,14 +174,40 @@ Deno.test("submit --drop recreates the schema first; -n --drop drops nothing", a
       0,
     );
     assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: "a" }]);
-    const r = await epmt(["--drop", "submit", b], { env: db.env });
+    // Without a terminal to ask on, --drop needs --yes.
+    const refused = await epmt(["--drop", "submit", b], { env: db.env });
+    assertEquals(refused.code, 1);
+    assertMatch(
+      refused.stderr,
+      /^ERROR:epmt: --drop would delete 1 job \(1 process\) in (SQLite|PostgreSQL) .*: add --yes to confirm \(nothing dropped\)\n$/,
+    );
+    assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: "a" }]);
+    const r = await epmt(["--drop", "submit", "--yes", b], { env: db.env });
     assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout,
+      /^dropped 1 job \(1 process\) in .*; recreated its schema\nloaded job b /,
+    );
     assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: "b" }]);
     assertEquals(await count(db, "processes"), 2);
     // Also after the command name, and with nothing else to do.
-    const r2 = await epmt(["submit", "--drop", a], { env: db.env });
+    const r2 = await epmt(["submit", "--drop", "-y", a], { env: db.env });
     assertEquals(r2.code, 0, r2.stderr);
     assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: "a" }]);
+    // On a terminal it asks, and only "yes" drops.
+    for (const [answer, code, left] of [["no", 1, "a"], ["yes", 0, "b"]]) {
+      const tty = await runCmd(
+        "script",
+        ["-qec", `"${LAUNCHER}" --drop submit "${b}"`, "/dev/null"],
+        { env: db.env, stdin: `${answer}\n` },
+      );
+      assertEquals(tty.code, code, tty.stdout);
+      assertStringIncludes(
+        tty.stdout,
+        "--drop deletes 1 job (1 process) in ",
+      );
+      assertEquals(await db.query("SELECT jobid FROM jobs"), [{ jobid: left }]);
+    }
   });
 });
 

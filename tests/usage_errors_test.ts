@@ -21,13 +21,14 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
     ],
     [
       ["source", "--shell", "fish"],
-      "source: unknown shell fish",
+      "source: --shell must be one of bash, sh, zsh, ksh, dash, csh, tcsh, " +
+      'not "fish"',
       "usage: epmt source [--shell bash|csh | --slurm]",
     ],
     [
       ["submit", "--bogus"],
       "submit: unknown option --bogus",
-      "usage: epmt submit [-n] [--drop] [DIR | ARCHIVE ...]",
+      "usage: epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]",
     ],
     [["check", "x"], "check takes no arguments", "usage: epmt check"],
     [
@@ -64,12 +65,22 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
     },
   );
   await t.step("an unknown option is one line, with a suggestion", async () => {
-    const r = await epmt(["outliers", "--jsno"], { env: box.env });
-    assertEquals(r.code, 2);
-    assertEquals(
-      r.stderr,
-      "ERROR:epmt: outliers: unknown option --jsno (did you mean --json?)\n",
-    );
+    for (
+      const [args, line] of [
+        [
+          ["outliers", "--jsno"],
+          "outliers: unknown option --jsno (did you mean --json?)",
+        ],
+        [
+          ["submit", "x", "--drp"],
+          "submit: unknown option --drp (did you mean --drop?)",
+        ],
+      ]
+    ) {
+      const r = await epmt(args as string[], { env: box.env });
+      assertEquals(r.code, 2);
+      assertEquals(r.stderr, `ERROR:epmt: ${line}\n`);
+    }
   });
   await Deno.remove(box.dir, { recursive: true });
 });

@@ -14,15 +14,21 @@
 # slurm.conf names as Prolog, TaskProlog and Epilog. Clients find the
 # cluster through SLURM_CONF=$EPMT_SLURM_DIR/slurm.conf.
 #
+# Its daemons listen on 127.0.0.1 ports of their own, not SLURM's 6817/6818
+# where a real cluster may run: $EPMT_SLURM_CTLD_PORT (default 16817) and
+# $EPMT_SLURM_SLURMD_PORT (16818). It never touches daemons it did not
+# start: when another program holds one of its ports, it stops (exit 4).
+#
 # Exit codes: 0 ok, 1 the cluster failed to come up (logs are printed),
-# 3 the SLURM or munge packages are not installed and cannot be.
+# 3 the SLURM or munge packages are not installed and cannot be, 4 a port
+# is taken by a program that is not this cluster's.
 set -euo pipefail
 
 DIR=${EPMT_SLURM_DIR:-/var/lib/epmt-slurm}
 CONF=$DIR/slurm.conf
 MUNGE_SOCKET=$DIR/munge/run/munge.socket
-CTLD_PORT=6817
-SLURMD_PORT=6818
+CTLD_PORT=${EPMT_SLURM_CTLD_PORT:-16817}
+SLURMD_PORT=${EPMT_SLURM_SLURMD_PORT:-16818}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export SLURM_CONF=$CONF
 
@@ -240,15 +246,39 @@ daemon() {
 # PORT: something listens on 127.0.0.1:PORT.
 listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
-# A daemon of this cluster that holds its port though no such process of
-# ours runs where we can see it was started in another PID namespace (a CI run inside
-# a container, a session outside it). It would keep our daemons off the
-# ports, or run our jobs where our files are not: ask SLURM to shut it
-# down, through a controller of ours if it has none.
+# PORT NAME: the port is held, and not by a daemon of this cluster: none
+# of ours runs where we can see it (by its command line) and no process
+# anywhere holds the lock on our pid file for it (so none of ours runs in
+# another PID namespace either).
+stranger_on() {
+  listening "$1" || return 1
+  running "$2" && return 1
+  held "$DIR/run/$2.pid" && return 1
+  return 0
+}
+
+# Another program (a site's own SLURM, say) holds a port of ours: leave it
+# alone and say how to choose other ports.
+refuse_strangers() {
+  local taken=()
+  stranger_on "$CTLD_PORT" slurmctld && taken+=("$CTLD_PORT (SlurmctldPort)")
+  stranger_on "$SLURMD_PORT" slurmd && taken+=("$SLURMD_PORT (SlurmdPort)")
+  [ ${#taken[@]} -eq 0 ] && return 0
+  say "port ${taken[*]} on 127.0.0.1 is held by a program that is not this cluster's; it is left alone (choose free ports with EPMT_SLURM_CTLD_PORT and EPMT_SLURM_SLURMD_PORT)"
+  exit 4
+}
+
+# A daemon of this cluster (its pid file locked) that holds its port though
+# no such process runs where we can see it was started in another PID
+# namespace (a CI run inside a container, a session outside it). It would
+# keep our daemons off the ports, or run our jobs where our files are not:
+# ask it to shut down, through a controller of ours if it has none.
 evict_foreign() {
   local foreign=0 _
-  running slurmctld || ! listening $CTLD_PORT || foreign=1
-  running slurmd || ! listening $SLURMD_PORT || foreign=1
+  if ! running slurmctld && listening "$CTLD_PORT" &&
+    held "$DIR/run/slurmctld.pid"; then foreign=1; fi
+  if ! running slurmd && listening "$SLURMD_PORT" &&
+    held "$DIR/run/slurmd.pid"; then foreign=1; fi
   [ $foreign -eq 1 ] || return 0
   say "daemons of $CONF that this PID namespace cannot see hold its ports: shutting them down"
   start_munge
@@ -280,6 +310,7 @@ held() {
 }
 
 up() {
+  refuse_strangers
   install_packages
   mkdir -p "$DIR/state" "$DIR/spool" "$DIR/run" "$DIR/log"
   chmod 0755 "$DIR"

@@ -1,24 +1,20 @@
 /**
  * Streams a .tgz/.tar.gz/.tar archive member by member: gzip is detected by
- * content, decompressed by node:zlib, and the tar stream parsed here (ustar,
- * pax and GNU long names). Members that could escape a destination (absolute
- * paths, "..", links, devices, FIFOs) and damaged archives are UserErrors
- * naming the archive and the member. Nothing is held in memory beyond the
- * chunk being passed on.
+ * content and decompressed by node:zlib, the tar stream is parsed by the
+ * tar-stream package (ustar, pax, GNU long names). What is ours is the
+ * guard: members that could escape a destination (absolute paths, "..",
+ * links, devices, FIFOs) are refused, and so are members larger than
+ * max_member_bytes and archives that expand beyond max_expansion times
+ * their size (gzip bombs), each as a UserError naming the archive and the
+ * member. Nothing is held in memory beyond the chunks in flight.
  */
-import { createReadStream } from "node:fs";
-import { pipeline } from "node:stream";
+import { closeSync, createReadStream, fstatSync, readSync } from "node:fs";
+import { pipeline, Transform, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { extract as tarExtract, type Header } from "tar-stream";
 import { UserError } from "../errors.ts";
-import { ioReason } from "../io.ts";
-import {
-  BLOCK,
-  type Header,
-  isZeroBlock,
-  parseHeader,
-  parsePax,
-  Type,
-} from "./_header.ts";
+import { ioReason, openRegularFile } from "../io.ts";
+import { EXPANSION_FLOOR, limits, showBytes } from "../limits.ts";
 import { safeMemberPath } from "./_names.ts";
 import { describeStart } from "./_sniff.ts";
 
@@ -37,135 +33,97 @@ export type Visitor = (
   body: AsyncIterable<Uint8Array>,
 ) => Promise<void>;
 
-/** Names, pax and GNU long-name records larger than this are refused. */
-const MAX_META = 1 << 20;
+const BLOCK = 512;
+const CHUNK = 256 * 1024;
 
-class Truncated extends Error {}
+/**
+ * Counts the tar bytes on their way to the parser: stops an archive that
+ * expands too far, keeps its first block (to say what a non-tar file is)
+ * and where its last non-zero byte was (to find the end-of-archive block,
+ * which tar-stream does not require).
+ */
+class Meter extends Transform {
+  total = 0;
+  lastNonZero = -1;
+  first = new Uint8Array(0);
+  readonly #max: number;
+  readonly #tooBig: () => Error;
 
-/** Hands out exact byte counts from a stream of chunks. */
-class ChunkReader {
-  #it: AsyncIterator<Uint8Array>;
-  #buf: Uint8Array = new Uint8Array(0);
-  #pos = 0;
-
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.#it = source[Symbol.asyncIterator]();
+  constructor(max: number, tooBig: () => Error) {
+    super({ highWaterMark: CHUNK });
+    this.#max = max;
+    this.#tooBig = tooBig;
   }
 
-  async #more(): Promise<boolean> {
-    for (;;) {
-      const next = await this.#it.next();
-      if (next.done) return false;
-      if (next.value.length === 0) continue;
-      this.#buf = next.value;
-      this.#pos = 0;
-      return true;
+  override _transform(
+    chunk: Uint8Array,
+    _enc: string,
+    done: TransformCallback,
+  ): void {
+    if (this.first.length < BLOCK) {
+      const head = new Uint8Array(
+        Math.min(BLOCK, this.first.length + chunk.length),
+      );
+      head.set(this.first);
+      head.set(
+        chunk.subarray(0, head.length - this.first.length),
+        this.first.length,
+      );
+      this.first = head;
     }
-  }
-
-  /** Exactly n bytes; null when the stream ended cleanly before them. */
-  async read(n: number): Promise<Uint8Array | null> {
-    if (this.#pos + n <= this.#buf.length) {
-      const out = this.#buf.subarray(this.#pos, this.#pos + n);
-      this.#pos += n;
-      return out;
-    }
-    const out = await this.readSome(n);
-    if (out.length === 0) return null;
-    if (out.length < n) throw new Truncated();
-    return out;
-  }
-
-  /** n bytes, or fewer where the stream ends. */
-  async readSome(n: number): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
-    let got = 0;
-    while (got < n) {
-      if (this.#pos >= this.#buf.length && !(await this.#more())) break;
-      const k = Math.min(n - got, this.#buf.length - this.#pos);
-      out.set(this.#buf.subarray(this.#pos, this.#pos + k), got);
-      this.#pos += k;
-      got += k;
-    }
-    return out.subarray(0, got);
-  }
-
-  /** The next n bytes as pieces (views into the stream's chunks). */
-  async *take(n: number): AsyncGenerator<Uint8Array> {
-    let left = n;
-    while (left > 0) {
-      if (this.#pos >= this.#buf.length && !(await this.#more())) {
-        throw new Truncated();
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      if (chunk[i] !== 0) {
+        this.lastNonZero = this.total + i;
+        break;
       }
-      const k = Math.min(left, this.#buf.length - this.#pos);
-      const piece = this.#buf.subarray(this.#pos, this.#pos + k);
-      this.#pos += k;
-      left -= k;
-      yield piece;
     }
-  }
-
-  /** Puts `bytes`, the last bytes read, back in front of the stream. */
-  unread(bytes: Uint8Array): void {
-    if (bytes.length <= this.#pos) this.#pos -= bytes.length;
-    else {
-      const rest = this.#buf.subarray(this.#pos);
-      const joined = new Uint8Array(bytes.length + rest.length);
-      joined.set(bytes);
-      joined.set(rest, bytes.length);
-      this.#buf = joined;
-      this.#pos = 0;
-    }
-  }
-
-  async skip(n: number): Promise<void> {
-    for await (const _ of this.take(n)) { /* discard */ }
-  }
-
-  /** Reads to the end, so that gzip's checksum is verified. */
-  async drain(): Promise<void> {
-    this.#pos = this.#buf.length;
-    while (await this.#more()) this.#pos = this.#buf.length;
+    this.total += chunk.length;
+    if (this.total > this.#max) return done(this.#tooBig());
+    done(null, chunk);
   }
 }
 
-async function openStream(
+/** Opens the archive (a regular file only) and tells whether it is gzip. */
+function openArchive(
   archive: string,
-): Promise<{ stream: AsyncIterable<Uint8Array>; gzip: boolean }> {
-  const magic = new Uint8Array(2);
-  let file: Deno.FsFile;
+): { fd: number; size: number; gzip: boolean } {
+  let fd: number;
   try {
-    file = await Deno.open(archive);
+    fd = openRegularFile(archive, `archive ${archive}`);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`archive ${archive}: ${ioReason(e)}`);
   }
   try {
-    if ((await file.stat()).isDirectory) {
-      throw new UserError(`archive ${archive}: is a directory`);
-    }
+    const magic = new Uint8Array(2);
     let got = 0;
     while (got < 2) {
-      const n = await file.read(magic.subarray(got));
-      if (n === null) break;
+      const n = readSync(fd, magic, got, 2 - got, got);
+      if (n === 0) break;
       got += n;
     }
     if (got === 0) throw new UserError(`archive ${archive}: file is empty`);
-  } finally {
-    file.close();
+    const size = fstatSync(fd).size;
+    return { fd, size, gzip: magic[0] === 0x1f && magic[1] === 0x8b };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
-  const raw = createReadStream(archive, { highWaterMark: 256 * 1024 });
-  if (magic[0] === 0x1f && magic[1] === 0x8b) {
-    // pipeline() destroys every stage on error, so the iterator rejects.
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    return { stream: pipeline(raw, gunzip, () => {}), gzip: true };
-  }
-  return { stream: raw, gzip: false };
 }
+
+const REFUSED: Partial<Record<Header["type"], string>> = {
+  "link": "hard link: refused",
+  "symlink": "symbolic link: refused",
+  "character-device": "character device: refused",
+  "block-device": "block device: refused",
+  "fifo": "FIFO: refused",
+};
 
 /**
  * Calls `visit` for each file and directory of the archive, in order.
- * Throws UserError for a missing, truncated or corrupt archive and for any
- * member that is not a plain file or directory with a safe relative path.
+ * Throws UserError for a missing, truncated, corrupt or oversized archive
+ * and for any member that is not a plain file or directory with a safe
+ * relative path.
  *
  * @example
  * await walkArchive("1234.tgz", async (m, body) => {
@@ -176,157 +134,147 @@ export async function walkArchive(
   archive: string,
   visit: Visitor,
 ): Promise<void> {
-  const { stream, gzip } = await openStream(archive);
-  const reader = new ChunkReader(stream);
-  let member = "";
-  try {
-    await firstHeader(reader, archive, gzip);
-    await walk(reader, visit, (name) => member = name, archive);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const at = member ? `, member ${member}` : "";
-    if (e instanceof Truncated) {
-      throw new UserError(`archive ${archive} is truncated${at}`);
-    }
-    const code = (e as { code?: string }).code ?? "";
-    if (code === "Z_BUF_ERROR") {
-      throw new UserError(
-        `archive ${archive} is truncated (compressed data ends early)${at}`,
-      );
-    }
-    if (code.startsWith("Z_") || code.startsWith("ERR_ZLIB")) {
-      throw new UserError(
-        `archive ${archive} is corrupt (${(e as Error).message})${at}`,
-      );
-    }
-    throw e;
-  }
-}
-
-/**
- * Checks that the stream begins like a tar archive, and puts its first
- * block back for walk(). Anything else (a log saved as x.tgz, a bzip2 file
- * renamed) is said to be what it is, rather than a truncated archive.
- */
-async function firstHeader(
-  reader: ChunkReader,
-  archive: string,
-  gzip: boolean,
-): Promise<void> {
-  const start = await reader.readSome(BLOCK);
-  reader.unread(start);
-  const ustar = new TextDecoder().decode(start.subarray(257, 262)) === "ustar";
-  if (
-    ustar ||
-    start.length === BLOCK &&
-      (isZeroBlock(start) || typeof parseHeader(start) !== "string")
-  ) {
-    return; // a tar archive, perhaps damaged: walk() says how
-  }
-  throw new UserError(
-    `archive ${archive} ${
-      gzip
-        ? "is gzip-compressed but not a tar archive"
-        : "is not a gzip or tar archive"
-    }: ${describeStart(start)}`,
+  const { fd, size, gzip } = openArchive(archive);
+  const bound = limits();
+  const maxTotal = gzip
+    ? Math.max(EXPANSION_FLOOR, bound.expansion * size)
+    : Infinity;
+  const meter = new Meter(
+    maxTotal,
+    () =>
+      new UserError(
+        `archive ${archive} expands beyond ${bound.expansion} times its size (past ${
+          showBytes(maxTotal)
+        }): refused as a likely gzip bomb (setting max_expansion)`,
+      ),
   );
-}
+  const raw = createReadStream("", { fd, highWaterMark: CHUNK });
+  const source = gzip
+    ? pipeline(raw, createGunzip({ chunkSize: CHUNK }), meter, () => {})
+    : pipeline(raw, meter, () => {});
+  // Old (v7) headers too; the option is missing from the package's types.
+  const parser = tarExtract(
+    { allowUnknownFormat: true } as unknown as Parameters<typeof tarExtract>[0],
+  );
+  // pipeline() destroys every stage on error; the parser hears of it here.
+  source.on("error", (e: Error) => parser.destroy(e));
+  // The first failure is the reason; a member's stream only says that it
+  // was cut off.
+  let failure: unknown;
+  parser.on("error", (e: unknown) => failure ??= e);
+  source.pipe(parser);
 
-async function walk(
-  reader: ChunkReader,
-  visit: Visitor,
-  current: (name: string) => void,
-  archive: string,
-): Promise<void> {
-  let pax: Map<string, string> | undefined;
-  let longName: string | undefined;
-  const fail = (name: string, reason: string) =>
-    new UserError(`archive ${archive}: member ${name}: ${reason}`);
-  const corrupt = (reason: string) =>
-    new UserError(`archive ${archive} is corrupt (${reason})`);
-
-  for (;;) {
-    const block = await reader.read(BLOCK);
-    if (block === null) {
+  let member = "";
+  let end = 0; // where the last member's data (padded) ends
+  try {
+    for await (const entry of parser) {
+      const h = entry.header;
+      member = h.name;
+      end = entry.offset + BLOCK + Math.ceil(h.size / BLOCK) * BLOCK;
+      const m = checkMember(h, archive, bound.memberBytes);
+      if (m) await visit(m, entry as AsyncIterable<Uint8Array>);
+      for await (const _ of entry) { /* skip what the visitor left */ }
+    }
+    if (meter.total === 0) throw new Truncated();
+    if (meter.lastNonZero >= end || meter.total - end < BLOCK) {
       throw new UserError(
         `archive ${archive} is truncated (no end-of-archive block)`,
       );
     }
-    if (isZeroBlock(block)) {
-      await reader.drain();
-      return;
-    }
-    const parsed = parseHeader(block);
-    if (typeof parsed === "string") throw corrupt(parsed);
-    const h: Header = parsed;
-    let size = h.size;
-    if (pax?.has("size")) {
-      size = Number(pax.get("size"));
-      if (!Number.isSafeInteger(size) || size < 0) {
-        throw corrupt("bad pax size");
-      }
-    }
-    const name = pax?.get("path") ?? longName ?? h.name;
-    current(name);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-
-    if (
-      h.type === Type.PAX_NEXT || h.type === Type.PAX_GLOBAL ||
-      h.type === Type.GNU_LONG_NAME || h.type === Type.GNU_LONG_LINK
-    ) {
-      if (size > MAX_META) throw corrupt(`extended header of ${size} bytes`);
-      const body = await reader.read(padded);
-      if (body === null) throw new Truncated();
-      const content = body.subarray(0, size);
-      if (h.type === Type.PAX_NEXT) {
-        const records = parsePax(content);
-        if (typeof records === "string") throw corrupt(records);
-        pax = records;
-      } else if (h.type === Type.GNU_LONG_NAME) {
-        const nul = content.indexOf(0);
-        longName = new TextDecoder().decode(
-          nul < 0 ? content : content.subarray(0, nul),
-        );
-      }
-      continue;
-    }
-    pax = undefined;
-    longName = undefined;
-
-    let kind: Member["kind"];
-    if (h.type === Type.DIRECTORY) kind = "directory";
-    else if (
-      h.type === Type.FILE || h.type === Type.OLD_FILE ||
-      h.type === Type.CONTIGUOUS
-    ) {
-      kind = h.type === Type.OLD_FILE && name.endsWith("/")
-        ? "directory"
-        : "file";
-    } else {
-      throw fail(name, REFUSED_TYPES[h.type] ?? `unsupported type '${h.type}'`);
-    }
-    const safe = safeMemberPath(name);
-    if ("refused" in safe) throw fail(name, `${safe.refused}: refused`);
-    if (safe.path === "" && kind === "file") throw fail(name, "empty name");
-
-    let left = size;
-    if (safe.path !== "") {
-      const body = (async function* () {
-        for await (const piece of reader.take(size)) {
-          left -= piece.length;
-          yield piece;
-        }
-      })();
-      await visit({ path: safe.path, kind, size, mode: h.mode }, body);
-    }
-    await reader.skip(left + (padded - size));
+  } catch (e) {
+    parser.destroy();
+    raw.destroy();
+    const cause = e instanceof UserError ? e : failure ?? e;
+    throw explain(cause, archive, member, gzip, meter.first);
   }
 }
 
-const REFUSED_TYPES: Record<string, string> = {
-  [Type.HARD_LINK]: "hard link: refused",
-  [Type.SYMLINK]: "symbolic link: refused",
-  [Type.CHAR_DEVICE]: "character device: refused",
-  [Type.BLOCK_DEVICE]: "block device: refused",
-  [Type.FIFO]: "FIFO: refused",
-};
+class Truncated extends Error {}
+
+/** The member as the visitor sees it; undefined for the root "./". */
+function checkMember(
+  h: Header,
+  archive: string,
+  maxBytes: number,
+): Member | undefined {
+  const fail = (reason: string) =>
+    new UserError(`archive ${archive}: member ${h.name}: ${reason}`);
+  let kind: Member["kind"];
+  if (h.type === "directory") kind = "directory";
+  else if (h.type === "file" || h.type === "contiguous-file") kind = "file";
+  else {
+    throw fail(
+      REFUSED[h.type] ?? "unsupported type (sparse or vendor-specific)",
+    );
+  }
+  const safe = safeMemberPath(h.name);
+  if ("refused" in safe) throw fail(`${safe.refused}: refused`);
+  if (safe.path === "" && kind === "file") throw fail("empty name");
+  if (h.size > maxBytes) {
+    throw fail(
+      `${showBytes(h.size)}, larger than ${
+        showBytes(maxBytes)
+      }: refused (setting max_member_bytes)`,
+    );
+  }
+  if (safe.path === "") return undefined;
+  return { path: safe.path, kind, size: h.size, mode: h.mode };
+}
+
+/** Our error line for what went wrong reading the archive. */
+function explain(
+  e: unknown,
+  archive: string,
+  member: string,
+  gzip: boolean,
+  first: Uint8Array,
+): unknown {
+  if (e instanceof UserError) return e;
+  const at = member ? `, member ${member}` : "";
+  const code = (e as { code?: string }).code ?? "";
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === "Z_BUF_ERROR" || code === "ERR_STREAM_PREMATURE_CLOSE") {
+    return new UserError(
+      `archive ${archive} is truncated (compressed data ends early)${at}`,
+    );
+  }
+  if (code.startsWith("Z_") || code.startsWith("ERR_ZLIB")) {
+    return new UserError(`archive ${archive} is corrupt (${message})${at}`);
+  }
+  const truncated = e instanceof Truncated ||
+    message === "Unexpected end of data";
+  const badHeader = message.startsWith("Invalid tar header");
+  if ((truncated || badHeader) && !member && !isTarStart(first)) {
+    // Not even a first header: say what the file is instead.
+    return new UserError(
+      `archive ${archive} ${
+        gzip
+          ? "is gzip-compressed but not a tar archive"
+          : "is not a gzip or tar archive"
+      }: ${describeStart(first)}`,
+    );
+  }
+  if (truncated) return new UserError(`archive ${archive} is truncated${at}`);
+  if (badHeader) {
+    return new UserError(`archive ${archive} is corrupt (bad header checksum)`);
+  }
+  if (message === "Header exceeds max size") {
+    return new UserError(
+      `archive ${archive} is corrupt (extended header too large)${at}`,
+    );
+  }
+  if (message === "Invalid header") {
+    return new UserError(
+      `archive ${archive} is corrupt (bad number in header)${at}`,
+    );
+  }
+  return e;
+}
+
+/** Whether a stream's first bytes are those of a tar: ustar magic, or zeros. */
+function isTarStart(first: Uint8Array): boolean {
+  if (new TextDecoder().decode(first.subarray(257, 262)) === "ustar") {
+    return true;
+  }
+  return first.length === BLOCK && first.every((b) => b === 0);
+}

@@ -1,24 +1,19 @@
 /**
  * Writes a gzip-compressed tar of files under one directory, members named
- * `./<relative path>`, streaming each file through node:zlib. The archive
- * appears under its final name only when complete.
+ * `./<relative path>`: the tar-stream package makes the tar (pax headers
+ * for long names and large sizes), node:zlib compresses it, each file is
+ * streamed through. The archive appears under its final name only when
+ * complete.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { Readable } from "node:stream";
+import { closeSync, createWriteStream, fstatSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { join } from "node:path";
+import { type Pack, pack as tarPack } from "tar-stream";
 import { UserError } from "../errors.ts";
-import { ioReason } from "../io.ts";
-import {
-  BLOCK,
-  byteLength,
-  makeHeader,
-  MAX_OCTAL_SIZE,
-  paxRecord,
-  Type,
-} from "./_header.ts";
+import { ioReason, openRegularFile } from "../io.ts";
 import { safeMemberPath } from "./_names.ts";
 
 /** A member as written or read: relative path, size and SHA-256 (hex). */
@@ -27,6 +22,9 @@ export interface ArchiveMember {
   size: number;
   sha256: string;
 }
+
+/** Files are read and handed to the tar in pieces of at most this size. */
+const CHUNK = 1 << 20;
 
 /**
  * Writes `out` (gzip tar) holding `files` (paths relative to `baseDir`) as
@@ -51,15 +49,23 @@ export async function createArchive(
   });
   const members: ArchiveMember[] = [];
   const partial = `${out}.partial-${Deno.pid}`;
+  const pack = tarPack();
   try {
-    await pipeline(
-      Readable.from(tarStream(baseDir, paths, members), {
-        objectMode: false,
-        highWaterMark: CHUNK,
-      }),
+    const written = pipeline(
+      pack,
       createGzip(),
       createWriteStream(partial, { flags: "wx", mode: 0o644 }),
     );
+    written.catch(() => {}); // awaited below, after the feeding
+    try {
+      await feed(pack, baseDir, paths, members);
+    } catch (e) {
+      // Our reason, not the broken pipeline's.
+      pack.destroy(e as Error);
+      await written.catch(() => {});
+      throw e;
+    }
+    await written;
     await Deno.rename(partial, out);
   } catch (e) {
     await Deno.remove(partial).catch(() => {});
@@ -69,128 +75,80 @@ export async function createArchive(
   return members;
 }
 
-/** Output is handed to gzip in chunks of about this size. */
-const CHUNK = 1 << 20;
-
-/** Collects small pieces into large chunks: one stream write per MiB. */
-class Packer {
-  #parts: Uint8Array[] = [];
-  size = 0;
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.#parts.push(bytes);
-    this.size += bytes.length;
-  }
-  take(): Uint8Array {
-    const out = concat(this.#parts);
-    this.#parts = [];
-    this.size = 0;
-    return out;
-  }
-}
-
-async function* tarStream(
+/** Adds each file to the tar, then ends it. */
+async function feed(
+  pack: Pack,
   baseDir: string,
   files: string[],
   members: ArchiveMember[],
-): AsyncGenerator<Uint8Array> {
-  const out = new Packer();
+): Promise<void> {
   for (const rel of files) {
     const path = join(baseDir, rel);
-    let file: Deno.FsFile;
+    let fd: number;
     try {
-      file = Deno.openSync(path);
+      fd = openRegularFile(path, `cannot archive ${path}`);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`cannot archive ${path}: ${ioReason(e)}`);
     }
     try {
-      const info = file.statSync();
-      if (!info.isFile) {
-        throw new UserError(`cannot archive ${path}: not a file`);
-      }
-      for (const h of headers(`./${rel}`, info)) out.push(h);
-      const hash = createHash("sha256");
-      let written = 0;
-      // Small files (nearly all collector files) are read in one go; big
-      // ones stream through in CHUNK pieces.
-      const buf = new Uint8Array(Math.min(info.size + 1, CHUNK));
-      for (;;) {
-        const n = file.readSync(buf);
-        if (n === null || n === 0) break;
-        if (written + n > info.size) {
-          written += n;
-          break;
-        }
-        const piece = buf.slice(0, n);
-        hash.update(piece);
-        written += n;
-        out.push(piece);
-        if (out.size >= CHUNK) yield out.take();
-      }
-      if (written !== info.size) {
-        throw new UserError(
-          `cannot archive ${path}: it changed size while being archived`,
-        );
-      }
-      out.push(new Uint8Array((BLOCK - (info.size % BLOCK)) % BLOCK));
-      members.push({ path: rel, size: info.size, sha256: hash.digest("hex") });
+      members.push(await addFile(pack, fd, path, rel));
     } finally {
-      file.close();
+      closeSync(fd);
     }
-    if (out.size >= CHUNK) yield out.take();
   }
-  out.push(new Uint8Array(2 * BLOCK)); // end of archive
-  yield out.take();
+  pack.finalize();
 }
 
-/** The header (with a pax header first when name or size do not fit). */
-function* headers(name: string, info: Deno.FileInfo): Generator<Uint8Array> {
-  const mtime = (info.mtime?.getTime() ?? Date.now()) / 1000;
-  const records: Uint8Array[] = [];
-  if (byteLength(name) > 100) records.push(paxRecord("path", name));
-  if (info.size > MAX_OCTAL_SIZE) {
-    records.push(paxRecord("size", String(info.size)));
-  }
-  if (records.length) {
-    const body = concat(records);
-    yield makeHeader({
-      name: "././@PaxHeader",
-      type: Type.PAX_NEXT,
-      size: body.length,
-      mode: 0o644,
-      mtime,
+/** One file as the member `./<rel>`, streamed in CHUNK pieces. */
+async function addFile(
+  pack: Pack,
+  fd: number,
+  path: string,
+  rel: string,
+): Promise<ArchiveMember> {
+  const info = fstatSync(fd);
+  const size = info.size;
+  let entryDone!: Promise<void>;
+  const sink = (() => {
+    let sink!: ReturnType<Pack["entry"]>;
+    entryDone = new Promise((resolve, reject) => {
+      sink = pack.entry({
+        name: `./${rel}`,
+        type: "file",
+        size,
+        mode: info.mode & 0o777,
+        mtime: info.mtime,
+        uid: info.uid,
+        gid: info.gid,
+      }, (err) => err ? reject(err) : resolve());
     });
-    yield body;
-    const pad = (BLOCK - (body.length % BLOCK)) % BLOCK;
-    if (pad) yield new Uint8Array(pad);
+    return sink;
+  })();
+  const hash = createHash("sha256");
+  // Small files (nearly all collector files) take one read; one byte more
+  // than the size is asked for, to see a file that grew.
+  const buf = Buffer.allocUnsafe(Math.min(size + 1, CHUNK));
+  let read = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    read += n;
+    if (read > size) break;
+    const piece = Buffer.from(buf.subarray(0, n));
+    hash.update(piece);
+    if (!sink.write(piece)) {
+      await new Promise<void>((r) => sink.once("drain", () => r()));
+    }
   }
-  yield makeHeader({
-    name: truncateUtf8(name, 100),
-    type: Type.FILE,
-    size: info.size,
-    mode: info.mode ?? 0o644,
-    mtime,
-    uid: info.uid ?? 0,
-    gid: info.gid ?? 0,
-  });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  if (read !== size) {
+    sink.destroy(new Error("size changed"));
+    await entryDone.catch(() => {});
+    throw new UserError(
+      `cannot archive ${path}: it changed size while being archived`,
+    );
   }
-  return out;
-}
-
-/** At most `max` bytes of a name, never splitting a UTF-8 sequence. */
-function truncateUtf8(s: string, max: number): string {
-  let out = "";
-  for (const ch of s) {
-    if (byteLength(out + ch) > max) break;
-    out += ch;
-  }
-  return out;
+  sink.end(null);
+  await entryDone;
+  return { path: rel, size, sha256: hash.digest("hex") };
 }

@@ -1,7 +1,7 @@
 /**
  * Job archives (`<jobid>.tgz`): gzip tars whose members are `./job_metadata`
  * and the collector files. Written and read by streaming through node:zlib
- * with our own tar code; never by running `tar`.
+ * with the tar-stream package; never by running `tar`.
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -9,6 +9,7 @@ import { UserError } from "../errors.ts";
 import { type ArchiveMember } from "./_writer.ts";
 import { walkArchive } from "./_reader.ts";
 import { safeMemberPath } from "./_names.ts";
+import { limits, showBytes } from "../limits.ts";
 
 export { type ArchiveMember, createArchive } from "./_writer.ts";
 export { type Member, walkArchive } from "./_reader.ts";
@@ -116,13 +117,11 @@ export async function listArchive(archive: string): Promise<ArchiveMember[]> {
   return members;
 }
 
-/** Members larger than this are not read into memory by readArchiveMember. */
-const MAX_MEMBER = 256 * 1024 * 1024;
-
 /**
  * The content of one member (`job_metadata` matches `./job_metadata`), or
  * undefined when the archive has none. The whole archive is read, so a
- * damaged one is an error even when the member itself is intact.
+ * damaged one is an error even when the member itself is intact. Meant for
+ * job_metadata: a member larger than max_metadata_bytes is refused.
  *
  * @example
  * const bytes = await readArchiveMember("1234.tgz", "job_metadata");
@@ -136,9 +135,12 @@ export async function readArchiveMember(
   let found: Uint8Array | undefined;
   await walkArchive(archive, async (m, body) => {
     if (m.kind !== "file" || m.path !== wanted.path) return;
-    if (m.size > MAX_MEMBER) {
+    const max = limits().metadataBytes;
+    if (m.size > max) {
       throw new UserError(
-        `archive ${archive}: member ${m.path} is too large to read (${m.size} bytes)`,
+        `archive ${archive}: member ${m.path}: larger than ${
+          showBytes(max)
+        }: refused (setting max_metadata_bytes)`,
       );
     }
     const out = new Uint8Array(m.size);

@@ -74,7 +74,7 @@ export async function checkDatabase(settings: Settings): Promise<CheckResult> {
     return fail(
       name,
       `${store.description}: ${reason(e)}`,
-      "run 'epmt --drop submit' to recreate the schema (deletes all jobs)",
+      "run 'epmt --drop submit --yes' to recreate the schema (deletes all jobs)",
     );
   } finally {
     await store.close();

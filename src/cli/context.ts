@@ -1,6 +1,7 @@
 import { type LoadedSettings, loadSettings } from "../settings/mod.ts";
 import * as log from "../log.ts";
-import type { Command, CommandDecl, Parsed } from "./options.ts";
+import type { AnyCommand, Command, CommandDecl, Parsed } from "./options.ts";
+import { setLimits } from "../limits.ts";
 
 /** Flags given before the command name. */
 export interface GlobalFlags {
@@ -28,7 +29,17 @@ export class Context {
   }
 
   get loaded(): LoadedSettings {
-    this.#loaded ??= loadSettings(this.env);
+    if (!this.#loaded) {
+      this.#loaded = loadSettings(this.env);
+      const s = this.#loaded.settings;
+      // The readers of job files and archives consult these bounds.
+      setLimits({
+        lineBytes: s.max_line_bytes,
+        memberBytes: s.max_member_bytes,
+        expansion: s.max_expansion,
+        metadataBytes: s.max_metadata_bytes,
+      });
+    }
     return this.#loaded;
   }
 
@@ -60,15 +71,13 @@ export class Context {
 
 /** The shape of every module under src/cli/commands/. */
 export interface CommandModule {
-  /** The command's table (options.ts); its usage is generated from it. */
-  command?: { readonly decl: CommandDecl; readonly usage: string };
-  /** Usage of a command without a table (older form). */
-  usage?: string;
+  /** The command's table (options.ts): parser, usage and completion. */
+  command: AnyCommand;
   /** Runs the command; resolves to the process exit code. */
   run(ctx: Context, args: string[]): Promise<number>;
 }
 
 /** The text `epmt help COMMAND` and `epmt COMMAND -h` print. */
 export function usageOf(module: CommandModule): string {
-  return module.command?.usage ?? module.usage ?? "";
+  return module.command.usage;
 }

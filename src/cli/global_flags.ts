@@ -58,3 +58,8 @@ const LONG: Record<string, Setter> = {
   "--version": SHORT.V,
   "--drop": (f) => f.drop = true,
 };
+
+/** Every global flag, short and long (for completion). */
+export function globalFlagNames(): string[] {
+  return [...Object.keys(SHORT).map((l) => `-${l}`), ...Object.keys(LONG)];
+}

@@ -6,7 +6,8 @@ import { Context, usageOf } from "./context.ts";
 import { parseGlobalFlags } from "./global_flags.ts";
 import { COMMANDS, unknownCommand } from "./registry.ts";
 import { usageText } from "./usage.ts";
-import { print } from "../io.ts";
+import { print, printError } from "../io.ts";
+import type { AnyCommand } from "./options.ts";
 
 /** Runs epmt with `argv` (without the program name); returns the exit code. */
 export async function main(
@@ -24,7 +25,7 @@ export async function main(
     }
     const [name, ...args] = rest;
     if (name === undefined || flags.help) {
-      if (name !== undefined && name !== "help") args.unshift(name);
+      if (name !== undefined) args.unshift(name);
       if (name === undefined && !flags.help) {
         throw new UsageError("no command given");
       }
@@ -44,7 +45,7 @@ async function runCommand(
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) throw unknownCommand(name);
   const command = await entry.load();
-  if (name !== "help" && name !== "run" && wantsHelp(args)) {
+  if (wantsHelp(command.command, args)) {
     print(usageOf(command));
     return 0;
   }
@@ -56,12 +57,10 @@ async function runCommand(
   try {
     return await command.run(ctx, args);
   } catch (e) {
-    if (e instanceof UsageError && name !== "help") {
+    if (e instanceof UsageError) {
       e.command = {
         name,
-        synopsis: command.command
-          ? usageOf(command).split("\n\n")[0].replace(/^usage: /, "")
-          : synopsis(usageOf(command)),
+        synopsis: usageOf(command).split("\n\n")[0].replace(/^usage: /, ""),
       };
     }
     throw e;
@@ -69,15 +68,18 @@ async function runCommand(
 }
 
 /**
- * A command's synopsis, the first paragraph of its usage text, with its
- * later lines indented to follow "usage: ".
+ * True when -h or --help is among the command's own options: anywhere
+ * before `--`, or for a command that passes its arguments through
+ * (`epmt run ls -h`), before its first positional.
  */
-function synopsis(usage: string): string {
-  return usage.split("\n\n")[0].replace(/^usage: /, "")
-    .replaceAll("\n", "\n       ");
-}
-
-function wantsHelp(args: string[]): boolean {
+function wantsHelp(command: AnyCommand, args: string[]): boolean {
+  if (command.decl.passThrough) {
+    try {
+      return command.parse(args).globals.help;
+    } catch {
+      return false;
+    }
+  }
   const end = args.indexOf("--");
   const own = end < 0 ? args : args.slice(0, end);
   return own.includes("-h") || own.includes("--help");
@@ -90,7 +92,7 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError) {
     log.error(e.message);
-    console.error(
+    printError(
       e.command
         ? `usage: ${e.command.synopsis}\n'epmt help ${e.command.name}' describes it.`
         : usageText(),
@@ -103,7 +105,7 @@ function report(e: unknown): number {
   }
   if (e instanceof Error) {
     log.error(`internal error: ${e.message}`);
-    if (log.enabled(log.Level.DEBUG)) console.error(e.stack);
+    if (log.enabled(log.Level.DEBUG)) printError(e.stack ?? "");
     else log.error("run with -vv for the stack trace");
   } else {
     log.error(`internal error: ${String(e)}`);

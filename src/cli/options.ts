@@ -57,6 +57,13 @@ export interface PositionalDecl {
   readonly optional?: boolean;
   /** Any number of them (`JOBID...`). */
   readonly variadic?: boolean;
+  /**
+   * What bash completes it with: file names, program names, epmt's
+   * command names; nothing when absent (a job id, a key).
+   */
+  readonly complete?: "file" | "command" | "epmt-command";
+  /** Words it may be (completed too): `procs` for `list procs JOBID`. */
+  readonly words?: readonly string[];
 }
 
 /** The global flags a command accepts after its name as well as before. */
@@ -116,6 +123,15 @@ export interface Parsed<D extends CommandDecl> {
   opts: Options<D>;
   positional: string[];
   globals: GlobalsGiven;
+  /** The long names of the options given (not defaulted). */
+  given: ReadonlySet<string>;
+}
+
+/** Any declared command, whatever its options (for lists of commands). */
+export interface AnyCommand {
+  readonly decl: CommandDecl;
+  parse(args: readonly string[]): { globals: GlobalsGiven };
+  readonly usage: string;
 }
 
 /** A declared command: its table, its parser and its help text. */
@@ -244,8 +260,8 @@ function parse<D extends CommandDecl>(
       positional.push(args[token.index]);
       continue;
     }
-    // parseArgs names a known short option by its long name: look the
-    // short one up by the letter as typed.
+    // parseArgs names a known short option by its long name: look up the
+    // letter as typed.
     const opt = token.rawName.startsWith("--")
       ? byLong.get(token.name)
       : byShort.get(token.rawName.slice(1));
@@ -264,6 +280,11 @@ function parse<D extends CommandDecl>(
     list.push(token.value);
     values.set(opt.long, list);
   }
+  if (
+    !decl.passThrough && !decl.positionals?.length && positional.length > 0
+  ) {
+    throw new UsageError(`${decl.name} takes no arguments`);
+  }
   const opts: Record<string, unknown> = {};
   for (const o of decl.options) {
     opts[o.long] = convert(decl.name, o, values.get(o.long), counts);
@@ -278,6 +299,7 @@ function parse<D extends CommandDecl>(
       drop: counts.has("drop"),
       auto: counts.has("auto"),
     },
+    given: new Set([...values.keys(), ...counts.keys()]),
   };
 }
 
@@ -300,7 +322,7 @@ function convert(
     throw new UsageError(
       `${command}: --${o.long} must be one of ${o.choices.join(", ")}, not ${
         JSON.stringify(text)
-      }${suggestion(text, o.choices, "")}`,
+      }${suggestion(text, o.choices)}`,
     );
   }
   if (o.type === "int") {
@@ -334,9 +356,9 @@ function unknownOption(
     `--${o.long}`,
     ...(o.short ? [`-${o.short}`] : []),
   ]);
-  const e = new UsageError(
-    `${command}: unknown option ${raw}${suggestion(raw, names)}`,
-  );
+  // One letter is too little to guess from: -x is not a typo of -n.
+  const hint = /^-[^-]$/.test(raw) ? "" : suggestion(raw, names);
+  const e = new UsageError(`${command}: unknown option ${raw}${hint}`);
   e.oneLine = true;
   return e;
 }
@@ -348,11 +370,11 @@ function usageOf(decl: CommandDecl, globals: readonly OptionDecl[]): string {
   const forms = decl.synopsis ?? [defaultSynopsis(decl)];
   // A line that starts with a space continues the form above it.
   const synopsis = forms.map((form, i) =>
-    i === 0
+    (i === 0
       ? head + form
       : form.startsWith(" ")
       ? " ".repeat(head.length) + form.trimStart()
-      : `       epmt ${decl.name} ${form}`
+      : `       epmt ${decl.name} ${form}`).trimEnd()
   ).join("\n");
   const parts = [synopsis, wrap(decl.description, WIDTH)];
   const rows: [string, string][] = [];
@@ -402,7 +424,7 @@ function row(name: string, help: string, left: number): string {
 }
 
 function defaultSynopsis(decl: CommandDecl): string {
-  const parts = ["[OPTIONS]"];
+  const parts = decl.options.length ? ["[OPTIONS]"] : [];
   for (const p of decl.positionals ?? []) {
     const name = positionalName(p);
     parts.push(p.optional ? `[${name}]` : name);
@@ -430,7 +452,11 @@ function optionHelp(o: OptionDecl): string {
     extra.push(`default ${o.default}`);
   }
   if (o.type === "list") extra.push("repeatable");
-  return extra.length ? `${o.help} (${extra.join("; ")})` : o.help;
+  if (extra.length === 0) return o.help;
+  // "(0: all)" and "(default 20)" read better as one "(0: all; default 20)".
+  return o.help.endsWith(")")
+    ? `${o.help.slice(0, -1)}; ${extra.join("; ")})`
+    : `${o.help} (${extra.join("; ")})`;
 }
 
 /** Wraps each paragraph of `text` at `width`, keeping indented lines as they are. */

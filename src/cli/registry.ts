@@ -78,6 +78,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "verify this installation",
     load: () => import("./commands/check.ts"),
   },
+  completion: {
+    summary: "print a shell completion script (bash)",
+    load: () => import("./commands/completion.ts"),
+  },
   help: {
     summary: "print this usage and the active settings",
     load: () => import("./commands/help.ts"),

@@ -20,6 +20,7 @@ global flags:
   -h, --help      this text and the active settings
   -a, --auto      with run: start the job before and stop it after
   --drop          with submit: drop and recreate the database schema first
+                  (asks on a terminal; submit --yes confirms in scripts)
   -V, --version   print the version of epmt and of its collector
 
 commands:

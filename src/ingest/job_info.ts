@@ -2,8 +2,9 @@
  * What submit needs from a job's job_metadata (our JSON or the Python
  * EPMT's pickle, decoded by src/job/metadata.ts), with times in µs.
  */
-import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../io.ts";
+import { limits } from "../limits.ts";
 import { decodeJobMetadata, type JobMetadata } from "../job/metadata.ts";
 import { maskSecrets } from "../job/env.ts";
 
@@ -34,8 +35,14 @@ export interface JobInfo {
 export function readJobInfo(path: string, name: string): JobInfo {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFile(
+      path,
+      name,
+      limits().metadataBytes,
+      "max_metadata_bytes",
+    );
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const missing = (e as { code?: string }).code === "ENOENT";
     throw new UserError(
       missing

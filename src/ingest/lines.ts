@@ -3,8 +3,10 @@
  * reusable 1 MiB buffer, UTF-8 decoded as a stream. Small per-process files
  * take one read.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { openRegularFile } from "../io.ts";
+import { limits, showBytes } from "../limits.ts";
 
 const BUFFER = new Uint8Array(1 << 20);
 const decoder = new TextDecoder();
@@ -25,7 +27,9 @@ export class ParseError extends UserError {
  * Calls `fn` with each line of the file at `path` (without its newline)
  * and its 1-based number. `name` is how messages call the file. A last
  * line without its newline is a ParseError: collectors end every line, so
- * the file was cut short and its last number may be cut too.
+ * the file was cut short and its last number may be cut too. Only a regular
+ * file is read (a FIFO would block, /dev/zero never end), and a line longer
+ * than max_line_bytes is refused: it would have to be held whole.
  */
 export function forEachLine(
   path: string,
@@ -35,10 +39,12 @@ export function forEachLine(
 ): void {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openRegularFile(path, name);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
   }
+  const maxLine = limits().lineBytes;
   let lineNo = 0;
   let bytes = 0;
   let size = -1;
@@ -70,6 +76,15 @@ export function forEachLine(
         from = nl + 1;
       }
       carry = from === 0 ? text : text.slice(from);
+      if (carry.length > maxLine) {
+        throw new ParseError(
+          name,
+          lineNo + 1,
+          `line longer than ${
+            showBytes(maxLine)
+          }: refused (setting max_line_bytes)`,
+        );
+      }
       if (last) break;
     }
     const last = carry + decoder.decode();

@@ -8,8 +8,9 @@
  * control characters but not backslashes, so it cannot be decoded without
  * ambiguity.
  */
-import { readFileSync } from "node:fs";
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../io.ts";
+import { limits } from "../limits.ts";
 import { forEachLine, ParseError } from "./lines.ts";
 import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
 import { F_NUMTIDS } from "./process_table.ts";
@@ -133,8 +134,11 @@ export class PapiexTsvReader {
   #header(path: string, name: string): HeaderMap {
     let text: string;
     try {
-      text = new TextDecoder().decode(readFileSync(path));
+      text = new TextDecoder().decode(
+        readRegularFile(path, name, limits().lineBytes, "max_line_bytes"),
+      );
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`cannot read ${name}: ${(e as Error).message}`);
     }
     const line = text.split("\n")[0];

@@ -3,6 +3,8 @@
  * terminal and the work has taken more than a second, redrawn at most ten
  * times a second, erased when done. Quiet otherwise.
  */
+import { stderr, stderrIsTerminal } from "../io.ts";
+
 const encoder = new TextEncoder();
 const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
 
@@ -26,10 +28,10 @@ export class Progress {
   #drawn = false;
 
   constructor(opts: ProgressOptions = {}) {
-    this.#enabled = opts.enabled ?? Deno.stderr.isTerminal();
+    this.#enabled = opts.enabled ?? stderrIsTerminal();
     this.#delay = opts.delayMs ?? 1000;
     this.#write = opts.write ??
-      ((text) => Deno.stderr.writeSync(encoder.encode(text)));
+      ((text) => stderr().writeSync(encoder.encode(text)));
   }
 
   /** Reports `done` of `total` units of the step called `label`. */

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.ts";
-import { isFile } from "../io.ts";
+import { isFile, print, printError } from "../io.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
 import type { Store } from "../db/store.ts";
@@ -16,6 +16,7 @@ import { readJobDir } from "./job_dir.ts";
 import { summarize } from "./job_row.ts";
 import { Progress } from "./progress.ts";
 import { extractArchive, isArchivePath } from "../archive/mod.ts";
+import { makeScratch, removeStaleScratch } from "./scratch.ts";
 
 /** What happened to one input. */
 export interface SubmitResult {
@@ -33,6 +34,29 @@ export interface SubmitOptions {
   dryRun: boolean;
   /** Drop and recreate the schema first. */
   drop: boolean;
+  /**
+   * Asked before dropping, with what would be lost (e.g. "12 jobs (340
+   * processes) in SQLite /x/epmt.db"); nothing is dropped unless it
+   * resolves true. Without it, drop goes ahead.
+   */
+  confirmDrop?: (what: string) => Promise<boolean>;
+}
+
+/** "N jobs (M processes)", or "all stored jobs" when they cannot be counted. */
+async function storedCounts(store: Store): Promise<string> {
+  try {
+    const [{ jobs }] = await store.query<{ jobs: number }>(
+      "SELECT count(*) AS jobs FROM jobs",
+    );
+    const [{ procs }] = await store.query<{ procs: number }>(
+      "SELECT count(*) AS procs FROM processes",
+    );
+    return `${jobs} job${jobs === 1 ? "" : "s"} (${procs} process${
+      procs === 1 ? "" : "es"
+    })`;
+  } catch {
+    return "all stored jobs (the tables cannot be counted)";
+  }
 }
 
 /**
@@ -59,13 +83,19 @@ export async function submitJobs(
         );
       }
       if (opts.drop) {
+        const what = `${await storedCounts(store)} in ${store.description}`;
+        if (opts.confirmDrop && !(await opts.confirmDrop(what))) {
+          throw new UserError(`--drop not confirmed: nothing dropped`);
+        }
         await store.resetSchema();
-        log.info(`dropped and recreated the schema of ${store.description}`);
+        print(`dropped ${what}; recreated its schema`);
       }
     } else if (opts.drop) {
       log.info("dry run: the database schema would be dropped and recreated");
     }
-    for (const input of inputs.flatMap(jobsIn)) {
+    const jobs = inputs.flatMap(jobsIn);
+    if (jobs.some(isArchivePath)) await removeStaleScratch();
+    for (const input of jobs) {
       try {
         results.push(await submitOne(input, settings, store, progress));
       } catch (e) {
@@ -125,7 +155,7 @@ function explain(e: unknown): string {
   const message = `internal error: ${e instanceof Error ? e.message : e}`;
   log.error(message);
   if (e instanceof Error && log.enabled(log.Level.DEBUG)) {
-    console.error(e.stack);
+    printError(e.stack ?? "");
   }
   return message;
 }
@@ -151,14 +181,20 @@ async function submitOne(
       `${input} is neither a job directory nor an archive (.tgz, .tar.gz, .tar)`,
     );
   }
-  // Extracted into a private temporary directory, always removed; the
-  // archive itself is only read.
-  const tmp = await Deno.makeTempDir({ prefix: "epmt-submit-" });
+  // Extracted into a private temporary directory, always removed (by the
+  // next run, if this one is killed); the archive itself is only read.
+  const scratch = await makeScratch();
   try {
-    await extractArchive(input, tmp);
-    return await submitDir(jobRoot(tmp), input, settings, store, progress);
+    await extractArchive(input, scratch.dir);
+    return await submitDir(
+      jobRoot(scratch.dir),
+      input,
+      settings,
+      store,
+      progress,
+    );
   } finally {
-    await Deno.remove(tmp, { recursive: true });
+    await scratch.remove();
   }
 }
 

@@ -4,6 +4,8 @@
  * one shape, JobMetadata, so dump and submit treat them alike.
  */
 import { UserError } from "../errors.ts";
+import { readRegularFile } from "../io.ts";
+import { limits } from "../limits.ts";
 import { isSecretName, maskSecretText, parseTags } from "./env.ts";
 import {
   decodePickle,
@@ -164,8 +166,14 @@ export async function readJobMetadata(path: string): Promise<JobMetadata> {
   let bytes: Uint8Array;
   try {
     if ((await Deno.stat(path)).isDirectory) file = `${path}/${METADATA_FILE}`;
-    bytes = await Deno.readFile(file);
+    bytes = readRegularFile(
+      file,
+      `job metadata ${file}`,
+      limits().metadataBytes,
+      "max_metadata_bytes",
+    );
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot read job metadata ${file}: ${reason(e)}`);
   }
   return decodeJobMetadata(bytes, file);
@@ -206,6 +214,7 @@ function decodeAny(bytes: Uint8Array, source: string): Decoded {
     if (!isPlainObject(data)) {
       throw new UserError(`${source}: job metadata is not a JSON object`);
     }
+    refuseDeep(data, source);
     return { kind: "json", data };
   }
   if (looksLikePickle(bytes)) {
@@ -216,8 +225,11 @@ function decodeAny(bytes: Uint8Array, source: string): Decoded {
       if (e instanceof PickleError) {
         throw new UserError(`${source}: bad Python pickle: ${e.message}`);
       }
+      // The decoder's last pass recurses: a stack overflow means nesting.
+      if (e instanceof RangeError) throw tooDeep(source);
       throw e;
     }
+    refuseDeep(data, source);
     if (!isPyDict(data)) {
       throw new UserError(`${source}: the pickle does not hold a dict`);
     }
@@ -226,6 +238,38 @@ function decodeAny(bytes: Uint8Array, source: string): Decoded {
   throw new UserError(
     `${source}: not job metadata (neither JSON nor a Python pickle)`,
   );
+}
+
+/** Real records nest 3 levels; anything near this is hostile or broken. */
+const MAX_DEPTH = 64;
+
+function tooDeep(source: string): UserError {
+  return new UserError(
+    `${source}: nested more than ${MAX_DEPTH} levels deep: refused`,
+  );
+}
+
+/**
+ * Refuses data nested deeper than MAX_DEPTH (or cyclic), before any code
+ * that walks it recursively runs out of stack. Iterative; a value shared
+ * by several parents (pickle memo) is walked again only when reached at a
+ * greater depth.
+ */
+function refuseDeep(value: unknown, source: string): void {
+  const reached = new Map<object, number>();
+  const todo: [unknown, number][] = [[value, 1]];
+  while (todo.length) {
+    const [v, depth] = todo.pop()!;
+    if (typeof v !== "object" || v === null || v instanceof Uint8Array) {
+      continue;
+    }
+    if (depth > MAX_DEPTH) throw tooDeep(source);
+    if ((reached.get(v) ?? 0) >= depth) continue;
+    reached.set(v, depth);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      todo.push([child, depth + 1]);
+    }
+  }
 }
 
 type Kind = "string" | "int" | "strings" | "env" | "changes" | "runs";

@@ -42,7 +42,8 @@ export async function makeUserDir(userDir: string): Promise<void> {
   }
   if (parent.uid !== uid && parent.uid !== 0) {
     throw refuse(
-      `${userDir}: its parent ${root} belongs to uid ${parent.uid}, who could replace it`,
+      `${userDir}: its parent ${root} belongs to uid ${parent.uid}, who could replace it ` +
+        `(have root make it: install -d -m 1777 ${root}; or set papiex_output to a directory of yours)`,
     );
   }
   const mode = parent.mode ?? 0;

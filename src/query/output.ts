@@ -4,7 +4,7 @@
  * so a 200,000-line export is not 200,000 writes.
  */
 import { UsageError } from "../errors.ts";
-import { type SyncWriter, writeAllSync } from "../io.ts";
+import { stdout, type SyncWriter, writeAllSync } from "../io.ts";
 import { csvLine, renderJson } from "./table.ts";
 
 /** The three forms of output. */
@@ -63,7 +63,7 @@ export class Writer {
     this.#parts = [];
     this.#size = 0;
     try {
-      writeAllSync(this.#file ?? Deno.stdout, bytes, this.#name);
+      writeAllSync(this.#file ?? stdout(), bytes, this.#name);
     } catch (e) {
       // The reader went away (`epmt list | head`): drop the rest quietly.
       if (!(e instanceof Deno.errors.BrokenPipe)) throw e;

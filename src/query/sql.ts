@@ -57,13 +57,13 @@ export function countJobsSql(provider: Provider, filter: JobFilter): Statement {
  */
 export const TREE_SQL =
   `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
-       exitcode, exitsignal
+       exitcode, exitsignal, depth, generation, host
   FROM processes WHERE jobid = ? ORDER BY idx`;
 
-/** TREE_SQL down to a depth, with the depth. Parameters: jobid, depth. */
+/** TREE_SQL down to a depth. Parameters: jobid, depth. */
 export const TREE_TO_DEPTH_SQL =
   `SELECT idx, parent, pid, exename, args, cpu_time, inclusive_cpu_time,
-       exitcode, exitsignal, depth
+       exitcode, exitsignal, depth, generation, host
   FROM processes WHERE jobid = ? AND depth <= ? ORDER BY idx`;
 
 /** Processes read per page by export. */

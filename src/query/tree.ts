@@ -10,12 +10,14 @@
  */
 import { humanCount, humanDuration, shorten } from "./format.ts";
 import { exitText } from "./status.ts";
+import { mergeExecChains } from "./exec_chains.ts";
 
 /**
  * One process as the tree needs it, in the column order of TREE_SQL
  * (src/query/sql.ts): idx, parent, pid, exename, args, cpu_time,
- * inclusive_cpu_time, exitcode, exitsignal, and depth (only needed, and
- * only selected, with a depth limit). Arrays rather than objects: a
+ * inclusive_cpu_time, exitcode, exitsignal, depth (only needed with a
+ * depth limit), generation and host (to show an exec chain as one process,
+ * see exec_chains.ts). Arrays rather than objects: a
  * 200,000-process job reads several times faster so.
  */
 export type TreeRow = [
@@ -29,6 +31,8 @@ export type TreeRow = [
   exitcode: number | null,
   exitsignal: number | null,
   depth?: number,
+  generation?: number | null,
+  host?: string | null,
 ];
 
 const IDX = 0;
@@ -104,9 +108,10 @@ export interface TreeGroup {
  * linear time: 200,000 processes take a fraction of a second.
  */
 export function buildTree(
-  rows: readonly TreeRow[],
+  input: readonly TreeRow[],
   opts: TreeOptions = {},
 ): TreeGroup[] {
+  const { rows, absorbed } = mergeExecChains(input);
   const n = rows.length;
   const width = opts.width ?? 50;
   // Position of each idx, children lists (CSR), in idx order.
@@ -135,6 +140,10 @@ export function buildTree(
   const hidden = opts.totalProcs === undefined
     ? new Float64Array(n)
     : hiddenBelow(rows, parentPos, opts.totalProcs);
+  // Folded exec images are shown in their process's line, not hidden.
+  if (opts.totalProcs !== undefined) {
+    for (let i = 0; i < n; i++) hidden[i] -= absorbed[i];
+  }
 
   const children = { start, kids };
   // Exact signatures (command, args, exit and subtree) and args-blind ones.

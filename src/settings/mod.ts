@@ -25,6 +25,8 @@ export interface LoadedSettings {
   file?: string;
   /** Names of the EPMT_* variables that override a setting. */
   overrides: string[];
+  /** Keys of the settings file that epmt does not know (ignored). */
+  unknown: string[];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface LoadedSettings {
 export function loadSettings(env: Record<string, string>): LoadedSettings {
   const settings = defaults();
   const file = findSettingsFile(env);
-  if (file) applyFile(settings, file);
+  const unknown = file ? applyFile(settings, file) : [];
   const overrides: string[] = [];
   for (const spec of KEYS) {
     const raw = env[spec.env];
@@ -61,7 +63,7 @@ export function loadSettings(env: Record<string, string>): LoadedSettings {
       }`,
     );
   }
-  return { settings, file, overrides };
+  return { settings, file, overrides, unknown };
 }
 
 function findSettingsFile(env: Record<string, string>): string | undefined {
@@ -78,7 +80,8 @@ function findSettingsFile(env: Record<string, string>): string | undefined {
   return candidates.find(isFile);
 }
 
-function applyFile(settings: Settings, file: string): void {
+/** Applies the file's keys; returns those it does not know. */
+function applyFile(settings: Settings, file: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Deno.readTextFileSync(file));
@@ -91,6 +94,7 @@ function applyFile(settings: Settings, file: string): void {
   if (!isObject(parsed)) {
     throw new UserError(`settings file ${file}: expected a JSON object`);
   }
+  const unknown: string[] = [];
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "db_params") {
       if (!isObject(value)) {
@@ -99,12 +103,13 @@ function applyFile(settings: Settings, file: string): void {
         );
       }
       for (const [field, v] of Object.entries(value)) {
-        applyKey(settings, file, `db_params.${field}`, v);
+        applyKey(settings, file, `db_params.${field}`, v, unknown);
       }
     } else {
-      applyKey(settings, file, key, value);
+      applyKey(settings, file, key, value, unknown);
     }
   }
+  return unknown;
 }
 
 function applyKey(
@@ -112,10 +117,12 @@ function applyKey(
   file: string,
   key: string,
   value: unknown,
+  unknown: string[],
 ): void {
   const spec = KEYS.find((s) => s.key === key);
   if (!spec) {
     log.warning(`settings file ${file}: unknown key ${key} ignored`);
+    unknown.push(key);
     return;
   }
   setKey(settings, spec, value, `settings file ${file}`);
@@ -160,4 +167,45 @@ function expandHome(path: string, env: Record<string, string>): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The known key closest to a misspelt `key` (at most two edits away), for
+ * a "did you mean" hint; undefined when none is that close.
+ *
+ * @example
+ * closestKey("papiex_ouptut"); // "papiex_output"
+ */
+export function closestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const spec of KEYS) {
+    const d = editDistance(key.toLowerCase(), spec.key);
+    if (d < bestDistance) [best, bestDistance] = [spec.key, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a transposition counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from(
+    { length: a.length + 1 },
+    () => new Array<number>(b.length + 1).fill(0),
+  );
+  for (let i = 0; i <= a.length; i++) d[i][0] = i;
+  for (let j = 0; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }

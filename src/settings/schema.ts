@@ -2,6 +2,7 @@
  * Every setting epmt knows: its type, its built-in default and how to check
  * a value. Keys inside db_params are written "db_params.<field>".
  */
+import { DEFAULT_LIMITS } from "../limits.ts";
 
 export type Provider = "sqlite" | "postgres";
 
@@ -30,9 +31,14 @@ export interface Settings {
   stage_dest: string;
   /** What the SLURM Epilog does after stop: "stage", "submit" or "stop". */
   slurm_epilog: string;
+  /** Bounds on input (src/limits.ts): bytes, except the expansion ratio. */
+  max_line_bytes: number;
+  max_member_bytes: number;
+  max_expansion: number;
+  max_metadata_bytes: number;
 }
 
-type Kind = "string" | "boolean" | "integer" | "provider" | "port";
+type Kind = "string" | "boolean" | "integer" | "positive" | "provider" | "port";
 
 export interface KeySpec {
   /** "debug" or "db_params.host". */
@@ -67,6 +73,10 @@ export const KEYS: readonly KeySpec[] = [
   spec("papiex_output", "string"),
   spec("stage_dest", "string"),
   spec("slurm_epilog", "string"),
+  spec("max_line_bytes", "positive"),
+  spec("max_member_bytes", "positive"),
+  spec("max_expansion", "positive"),
+  spec("max_metadata_bytes", "positive"),
 ];
 
 export function defaults(): Settings {
@@ -88,6 +98,10 @@ export function defaults(): Settings {
     papiex_output: "/tmp/epmt/",
     stage_dest: "./",
     slurm_epilog: "stage",
+    max_line_bytes: DEFAULT_LIMITS.lineBytes,
+    max_member_bytes: DEFAULT_LIMITS.memberBytes,
+    max_expansion: DEFAULT_LIMITS.expansion,
+    max_metadata_bytes: DEFAULT_LIMITS.metadataBytes,
   };
 }
 
@@ -118,14 +132,18 @@ export function coerce(
       return { error: `expected true or false, got ${show(value)}` };
     }
     case "integer":
+    case "positive":
     case "port": {
       const n = fromEnv && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-      const ok = typeof n === "number" && Number.isInteger(n) &&
-        (kind === "integer" || (n >= 1 && n <= 65535));
+      const ok = typeof n === "number" && Number.isSafeInteger(n) &&
+        (kind === "integer" || (kind === "positive" && n >= 1) ||
+          (n >= 1 && n <= 65535));
       if (ok) return { value: n };
       return {
         error: kind === "port"
           ? `expected a port number 1-65535, got ${show(value)}`
+          : kind === "positive"
+          ? `expected a whole number above 0, got ${show(value)}`
           : `expected an integer, got ${show(value)}`,
       };
     }

@@ -1,28 +1,45 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 import { print } from "../../io.ts";
 
-export const usage =
-  `epmt annotate [-n] JOBID [KEY=VALUE...] [--remove KEY...] [--json]
-
-Stores KEY=VALUE notes with a job (a reason for a rerun, a verdict, a
+/** The table of `epmt annotate`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "annotate",
+  summary: "attach key=value annotations to a job",
+  synopsis: ["[-n] JOBID [KEY=VALUE...] [--remove KEY...] [--json]"],
+  description:
+    `Stores KEY=VALUE notes with a job (a reason for a rerun, a verdict, a
 ticket number); show and export print them. A key given again replaces its
-value. Without KEY=VALUE, prints the job's annotations.
-
-  --remove KEY    remove this annotation (repeat for several)
-  --json          print the annotations as JSON
-  -n, --dry-run   print what would be stored, change nothing`;
-
-const SPEC = { remove: "list", json: "flag", "dry-run": "flag" } as const;
+value. Without KEY=VALUE, prints the job's annotations. With -n, prints
+what would be stored and changes nothing.`,
+  positionals: [
+    { name: "JOBID", help: "the job" },
+    {
+      name: "KEY=VALUE",
+      variadic: true,
+      optional: true,
+      help: "an annotation to store",
+    },
+  ],
+  options: [
+    {
+      long: "remove",
+      short: "r",
+      type: "list",
+      value: "KEY",
+      help: "remove this annotation",
+    },
+    { long: "json", type: "flag", help: "print the annotations as JSON" },
+  ],
+  notes: `example:
+  epmt annotate 4711 reason="rerun after node failure" ticket=123`,
+});
 
 /** `epmt annotate`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("annotate", args, SPEC, {
-    "-r": "remove",
-    "-n": "dry-run",
-  });
-  const dryRun = opts["dry-run"] || ctx.flags.dryRun;
+  const { opts, positional } = ctx.parse(command, args);
+  const dryRun = ctx.flags.dryRun;
   const [jobid, ...pairs] = positional;
   if (jobid === undefined) throw new UsageError("annotate: name a JOBID");
   const { parseAnnotations, annotate, patched, readAnnotations } = await import(

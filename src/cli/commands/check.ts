@@ -1,6 +1,7 @@
 import type { Context } from "../context.ts";
-import { UsageError, UserError } from "../../errors.ts";
+import { UserError } from "../../errors.ts";
 import { defaults, type Settings } from "../../settings/schema.ts";
+import { closestKey } from "../../settings/mod.ts";
 import { checkCollector } from "../../check/collector.ts";
 import { checkDatabase } from "../../check/database.ts";
 import { checkEvents, checkOptions } from "../../check/events.ts";
@@ -15,23 +16,28 @@ import {
 } from "../../check/result.ts";
 import { checkTestJob } from "../../check/test_job.ts";
 import { print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt check
-
-Verifies this installation and prints one line per check: OK, or FAIL with
+/** The table of `epmt check`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "check",
+  summary: "verify this installation",
+  description:
+    `Verifies this installation and prints one line per check: OK, or FAIL with
 what to do about it. Checks the settings file, the collector library (present
 and loadable), papiex_options, perf_event_paranoid and the events that can be
 counted here, that papiex_output is writable, that the database is reachable
 (and its schema version), and that a tiny 'epmt -a run' job produces data.
-The test job writes into a scratch directory that is removed afterwards.
-
-Exit status: 0 when every check passed, 1 otherwise.`;
+The test job writes into a scratch directory that is removed afterwards.`,
+  options: [],
+  notes: `Exit status: 0 when every check passed, 1 otherwise.`,
+});
 
 /** Names are padded to this width so the lines of output align. */
 const WIDTH = "perf_event_paranoid".length;
 
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  if (args.length > 0) throw new UsageError("check takes no arguments");
+  ctx.parse(command, args);
   let failed = 0;
   const report = (r: CheckResult) => {
     if (!r.ok) failed++;
@@ -57,7 +63,23 @@ function checkSettings(
   ctx: Context,
 ): { result: CheckResult; settings: Settings } {
   try {
-    const { file, overrides, settings } = ctx.loaded;
+    const { file, overrides, settings, unknown } = ctx.loaded;
+    if (unknown.length > 0) {
+      const hints = unknown.map((k) => {
+        const near = closestKey(k);
+        return near ? `${k} (did you mean ${near}?)` : k;
+      });
+      return {
+        result: fail(
+          "settings",
+          `${file}: unknown key${unknown.length > 1 ? "s" : ""} ${
+            hints.join(", ")
+          }, ignored`,
+          "correct or remove it ('epmt help' lists the keys)",
+        ),
+        settings,
+      };
+    }
     const from = file
       ? `${file} parsed`
       : "no settings file, built-in defaults";

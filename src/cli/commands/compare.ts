@@ -1,30 +1,55 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { intOption, parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage =
-  `epmt compare JOB_A JOB_B [--by exe|TAGKEY] [--limit N] [--json]
-
-Puts two jobs side by side: wall time, cpu time, processes, threads, peak
+/** The table of `epmt compare`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "compare",
+  summary: "compare two jobs side by side",
+  synopsis: ["JOB_A JOB_B [--by exe|TAGKEY] [--limit N] [--json]"],
+  description:
+    `Puts two jobs side by side: wall time, cpu time, processes, threads, peak
 memory, I/O and every other summed metric, with the ratio B/A; then their
 processes grouped by executable, or by the value of a process tag
 (--by op groups by PAPIEX_TAGS op:...), with counts and cpu time side by
-side, the biggest cpu change first.
-
-  --by KEY     exe (default) or a process tag key
-  --limit N    at most N groups (default 20; 0: all)
-  --json       raw values for scripts (units in the names)`;
-
-const SPEC = { by: "value", limit: "value", json: "flag" } as const;
+side, the biggest cpu change first.`,
+  positionals: [
+    { name: "JOB_A", help: "the job compared against" },
+    { name: "JOB_B", help: "the job compared with it" },
+  ],
+  options: [
+    {
+      long: "by",
+      type: "string",
+      value: "KEY",
+      default: "exe",
+      help: "exe or a process tag key",
+    },
+    {
+      long: "limit",
+      short: "l",
+      type: "int",
+      value: "N",
+      default: 20,
+      help: "at most N groups (0: all)",
+    },
+    {
+      long: "json",
+      type: "flag",
+      help: "raw values for scripts (units in the names)",
+    },
+  ],
+  notes: `example:
+  epmt compare 4711 4712 --by op`,
+});
 
 /** `epmt compare`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("compare", args, SPEC);
+  const { opts, positional } = ctx.parse(command, args);
   if (positional.length !== 2) {
     throw new UsageError("compare: name two jobs, JOB_A and JOB_B");
   }
-  const limit = intOption("compare", "limit", opts.limit, 20);
-  const by = opts.by ?? "exe";
+  const { limit, by } = opts;
   if (by === "") throw new UsageError("compare: --by wants exe or a tag key");
   const { withStore, requireJobs } = await import("../../query/store.ts");
   const cmp = await import("../../query/compare.ts");

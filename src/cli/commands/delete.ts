@@ -1,25 +1,26 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 import { print } from "../../io.ts";
 
-export const usage = `epmt delete [-n] JOBID...
-
-Deletes jobs and all their processes from the database, in one
+/** The table of `epmt delete`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "delete",
+  summary: "delete jobs from the database",
+  synopsis: ["[-n] JOBID..."],
+  description: `Deletes jobs and all their processes from the database, in one
 transaction: either every job named goes, or (when one is not in the
-database, or anything fails) none does. No confirmation is asked.
-
-  -n, --dry-run   show what would be deleted, delete nothing`;
-
-const SPEC = { "dry-run": "flag" } as const;
+database, or anything fails) none does. No confirmation is asked. With -n,
+shows what would be deleted and deletes nothing.`,
+  positionals: [{ name: "JOBID", variadic: true, help: "the jobs to delete" }],
+  options: [],
+});
 
 /** `epmt delete`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("delete", args, SPEC, {
-    "-n": "dry-run",
-  });
+  const { positional } = ctx.parse(command, args);
   if (positional.length === 0) throw new UsageError("delete: name a JOBID");
-  const dryRun = opts["dry-run"] || ctx.flags.dryRun;
+  const dryRun = ctx.flags.dryRun;
   const { withStore } = await import("../../query/store.ts");
   const { deleteJobs } = await import("../../query/delete.ts");
   const { humanCount } = await import("../../query/format.ts");

@@ -1,4 +1,4 @@
-import { UsageError, UserError } from "../../errors.ts";
+import { UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import { exists, METADATA_FILE, START_FILE } from "../../job/layout.ts";
 import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
@@ -9,40 +9,51 @@ import {
 } from "../../job/metadata.ts";
 import { maskSecrets } from "../../secrets.ts";
 import type { Context } from "../context.ts";
-import { ioReason, print } from "../../io.ts";
+import { ioReason, print, readRegularFile } from "../../io.ts";
+import { limits } from "../../limits.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt dump [-k KEY] [--json] [DIR | ARCHIVE | FILE ...]
-
-Prints a job's metadata, one key per line, sorted and aligned: from a job
+/** The table of `epmt dump`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "dump",
+  summary: "print the metadata of a job directory or archive",
+  synopsis: ["[-k KEY] [--json] [DIR | ARCHIVE | FILE ...]"],
+  description:
+    `Prints a job's metadata, one key per line, sorted and aligned: from a job
 directory, a staged archive (.tgz, .tar.gz, .tar) or a job_metadata file,
 ours (JSON) or the Python EPMT's (pickle). Without an argument: the current
 job's directory. A job that is started but not stopped shows its start
-record.
-
-  -k KEY   print only the value of KEY (any key of the --json form)
-  --json   print the whole metadata as JSON`;
+record.`,
+  positionals: [{
+    name: "DIR | ARCHIVE | FILE",
+    variadic: true,
+    optional: true,
+    complete: "file",
+    help: "a job directory, a staged archive or a job_metadata file",
+  }],
+  options: [
+    {
+      long: "key",
+      short: "k",
+      type: "string",
+      value: "KEY",
+      help: "print only the value of KEY (any key of the --json form)",
+    },
+    { long: "json", type: "flag", help: "print the whole metadata as JSON" },
+  ],
+  notes: `example:
+  epmt dump -k exp_name 4711.tgz`,
+});
 
 /** `epmt dump`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  let key: string | undefined;
-  let json = false;
-  const paths: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "-k" || a === "--key") {
-      key = args[++i];
-      if (key === undefined) throw new UsageError("dump: -k needs a KEY");
-    } else if (a.startsWith("--key=")) key = a.slice(6);
-    else if (a === "--json") json = true;
-    else if (a === "--") paths.push(...args.splice(i + 1));
-    else if (a.startsWith("-") && a !== "-") {
-      throw new UsageError(`dump: unknown option ${a}`);
-    } else paths.push(a);
-  }
+  const { opts, positional: paths } = ctx.parse(command, args);
+  const { key, json } = opts;
   if (paths.length === 0) {
     const c = await currentJobContext(ctx.settings, ctx.env, false);
     paths.push(await currentJobDir(c));
   }
+  ctx.settings; // installs the bounds on what is read (max_metadata_bytes)
   let failed = 0;
   for (const [i, path] of paths.entries()) {
     try {
@@ -82,9 +93,9 @@ async function load(path: string): Promise<Record<string, unknown>> {
   if (info.isDirectory) {
     const dir = path.endsWith("/") ? path : path + "/";
     if (await exists(dir + METADATA_FILE)) {
-      return await loadFile(dir + METADATA_FILE);
+      return loadFile(dir + METADATA_FILE);
     }
-    if (await exists(dir + START_FILE)) return await loadFile(dir + START_FILE);
+    if (await exists(dir + START_FILE)) return loadFile(dir + START_FILE);
     throw new UserError(`${path}: no ${METADATA_FILE} in this directory`);
   }
   if (/\.(tgz|tar\.gz|tar)$/i.test(path)) {
@@ -96,14 +107,20 @@ async function load(path: string): Promise<Record<string, unknown>> {
     }
     return decode(bytes, `${path}:${METADATA_FILE}`);
   }
-  return await loadFile(path);
+  return loadFile(path);
 }
 
-async function loadFile(path: string): Promise<Record<string, unknown>> {
+function loadFile(path: string): Record<string, unknown> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = readRegularFile(
+      path,
+      path,
+      limits().metadataBytes,
+      "max_metadata_bytes",
+    );
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: ${ioReason(e)}`);
   }
   return decode(bytes, path);

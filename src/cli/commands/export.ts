@@ -1,52 +1,66 @@
 import type { Context } from "../context.ts";
 import { UsageError, UserError } from "../../errors.ts";
-import { choiceOption, parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 import { ioReason, print } from "../../io.ts";
 
-export const usage =
-  `epmt export JOBID... [--what jobs|procs|threads] [--format json|csv]
-            [-o FILE]
-
-Writes every stored column of the jobs (default), of their processes, or of
+/** The table of `epmt export`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "export",
+  summary: "write jobs, processes or threads as JSON or CSV",
+  synopsis: [
+    "JOBID... [--what jobs|procs|threads] [--format json|csv]",
+    " [-o FILE]",
+  ],
+  description:
+    `Writes every stored column of the jobs (default), of their processes, or of
 their threads (one record per thread), for scripts and other tools. Names
 and units are the database's (docs/schema.md: times in µs since the epoch,
-cpu times in µs, rssmax in KiB, I/O in bytes); args are exact.
-
-  --what WHAT    jobs, procs or threads (default jobs)
-  --format FMT   json (an array, one record per line) or csv (RFC 4180,
-                 JSON columns as JSON text); default json, or csv when FILE
-                 ends in .csv. Object keys are sorted, so SQLite and
-                 PostgreSQL give the same output.
-  -o FILE        write to FILE (replaced only when the export is complete)
-                 instead of stdout; with -n, only say what would be written`;
-
-const SPEC = { what: "value", format: "value", output: "value" } as const;
+cpu times in µs, rssmax in KiB, I/O in bytes); args are exact.`,
+  positionals: [{ name: "JOBID", variadic: true, help: "the jobs to export" }],
+  options: [
+    {
+      long: "what",
+      short: "w",
+      type: "string",
+      value: "WHAT",
+      choices: ["jobs", "procs", "threads"],
+      default: "jobs",
+      help: "what to write a record for",
+    },
+    {
+      long: "format",
+      short: "f",
+      type: "string",
+      value: "FMT",
+      choices: ["json", "csv"],
+      help: "json (an array, one record per line) or csv (RFC 4180, JSON " +
+        "columns as JSON text); default json, or csv when FILE ends in " +
+        ".csv. Object keys are sorted, so SQLite and PostgreSQL give the " +
+        "same output.",
+    },
+    {
+      long: "output",
+      short: "o",
+      type: "string",
+      value: "FILE",
+      help: "write to FILE (replaced only when the export is complete) " +
+        "instead of stdout; with -n, only say what would be written",
+    },
+  ],
+  notes: `example:
+  epmt export 4711 --what procs -o procs.csv`,
+});
 
 /** Where a dry run's records go: counted, not kept. */
 const NOWHERE = { writeSync: (p: Uint8Array) => p.length };
 
 /** `epmt export`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("export", args, SPEC, {
-    "-o": "output",
-    "-f": "format",
-    "-w": "what",
-  });
+  const { opts, positional } = ctx.parse(command, args);
   if (positional.length === 0) throw new UsageError("export: name a JOBID");
-  const what = choiceOption(
-    "export",
-    "what",
-    opts.what,
-    ["jobs", "procs", "threads"] as const,
-    "jobs",
-  );
-  const format = choiceOption(
-    "export",
-    "format",
-    opts.format,
-    ["json", "csv"] as const,
-    opts.output?.toLowerCase().endsWith(".csv") ? "csv" : "json",
-  );
+  const what = opts.what;
+  const format = opts.format ??
+    (opts.output?.toLowerCase().endsWith(".csv") ? "csv" : "json");
   const { withStore, requireJobs } = await import("../../query/store.ts");
   const { exportJobs } = await import("../../query/export.ts");
   const { Writer } = await import("../../query/output.ts");

@@ -3,15 +3,33 @@ import { type Context, usageOf } from "../context.ts";
 import { COMMANDS, unknownCommand } from "../registry.ts";
 import { usageText } from "../usage.ts";
 import { print } from "../../io.ts";
+import { UsageError } from "../../errors.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt help [COMMAND]
-
-Prints the usage, the active settings (passwords as ****) and the EPMT_*
-variables overriding them; with COMMAND, that command's usage.`;
+/** The table of `epmt help`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "help",
+  summary: "print this usage and the active settings",
+  synopsis: ["[COMMAND]"],
+  description:
+    `Prints the usage, the active settings (passwords as ****) and the EPMT_*
+variables overriding them; with COMMAND, that command's usage.`,
+  positionals: [{
+    name: "COMMAND",
+    optional: true,
+    complete: "epmt-command",
+    help: "the command to describe",
+  }],
+  options: [],
+});
 
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  if (args.length > 0) {
-    const name = args[0];
+  const { positional } = ctx.parse(command, args);
+  if (positional.length > 1) {
+    throw new UsageError("help: name one COMMAND");
+  }
+  if (positional.length > 0) {
+    const name = positional[0];
     if (!Object.hasOwn(COMMANDS, name)) throw unknownCommand(name);
     print(usageOf(await COMMANDS[name].load()));
     return 0;

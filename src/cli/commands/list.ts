@@ -1,59 +1,130 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { choiceOption, intOption, parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage =
-  `epmt list [FILTERS] [--limit N] [--offset N] [--json | --csv]
-epmt list procs JOBID [--exe NAME] [--tag K:V] [--sort cpu|duration|rss]
-                [--limit N] [--json | --csv]
-
-Lists jobs, newest first (by start time), 20 at a time unless --limit says
-otherwise; or the processes of one job, in start order.
-
-jobs:
-  --user NAME      jobs of this user
-  --tag K:V        jobs with this tag (job tags or any process's tags);
-                   K alone: the tag is set; repeat to require several
-  --after DATE     started at or after DATE; --before DATE: started before
-                   (2026-11-25, '2026-11-25 14:30', 3d, 12h, today, yesterday)
-  --exp NAME       jobs of this experiment (exp_name)
-  --limit N        at most N jobs (default 20; 0: all); --offset N skips N
-procs:
-  --exe NAME       processes of this executable (glob: 'python*')
-  --tag K:V        processes with this process tag
-  --sort KEY       largest first by cpu, duration or rss (default: start)
-  --limit N        at most N processes (default 20; 0: all)
-output:
-  --json, --csv    raw values for scripts (µs, KiB, bytes; units in the
-                   column names)`;
-
-const SPEC = {
-  user: "value",
-  tag: "list",
-  after: "value",
-  before: "value",
-  exp: "value",
-  limit: "value",
-  offset: "value",
-  exe: "value",
-  sort: "value",
-  json: "flag",
-  csv: "flag",
-} as const;
+/** The table of `epmt list`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "list",
+  summary: "list jobs, or the processes of a job",
+  synopsis: [
+    "[FILTERS] [--limit N] [--offset N] [--json | --csv]",
+    "procs JOBID [--exe NAME] [--tag K:V] [--sort cpu|duration|rss]",
+    " [--limit N] [--json | --csv]",
+  ],
+  description:
+    `Lists jobs, newest first (by start time), 20 at a time unless --limit says
+otherwise; or the processes of one job, in start order.`,
+  positionals: [
+    {
+      name: "procs",
+      optional: true,
+      words: ["procs"],
+      help: "list the processes of job JOBID instead of jobs",
+    },
+    { name: "JOBID", optional: true, help: "the job whose processes to list" },
+  ],
+  options: [
+    {
+      long: "user",
+      short: "u",
+      type: "string",
+      value: "NAME",
+      group: "jobs",
+      help: "jobs of this user",
+    },
+    {
+      long: "after",
+      type: "string",
+      value: "DATE",
+      group: "jobs",
+      help: "started at or after DATE (2026-11-25, '2026-11-25 14:30', 3d, " +
+        "12h, today, yesterday)",
+    },
+    {
+      long: "before",
+      type: "string",
+      value: "DATE",
+      group: "jobs",
+      help: "started before DATE (same forms as --after)",
+    },
+    {
+      long: "exp",
+      type: "string",
+      value: "NAME",
+      group: "jobs",
+      help: "jobs of this experiment (exp_name)",
+    },
+    {
+      long: "offset",
+      type: "int",
+      value: "N",
+      default: 0,
+      group: "jobs",
+      help: "skip the first N jobs",
+    },
+    {
+      long: "tag",
+      short: "t",
+      type: "list",
+      value: "K:V",
+      group: "jobs and procs",
+      help: "jobs with this tag (job tags or any process's tags), or with " +
+        "procs the processes with this process tag; K alone: the tag is " +
+        "set; repeat to require several",
+    },
+    {
+      long: "limit",
+      short: "l",
+      type: "int",
+      value: "N",
+      default: 20,
+      group: "jobs and procs",
+      help: "at most N jobs or processes (0: all)",
+    },
+    {
+      long: "exe",
+      type: "string",
+      value: "NAME",
+      group: "procs",
+      help: "processes of this executable (glob: 'python*')",
+    },
+    {
+      long: "sort",
+      type: "string",
+      value: "KEY",
+      choices: ["start", "cpu", "duration", "rss"],
+      default: "start",
+      group: "procs",
+      help: "start order, or largest first by cpu, duration or rss",
+    },
+    {
+      long: "json",
+      type: "flag",
+      group: "output",
+      help: "raw values for scripts as JSON (µs, KiB, bytes; units in the " +
+        "column names)",
+    },
+    {
+      long: "csv",
+      type: "flag",
+      group: "output",
+      help: "the same as CSV",
+    },
+  ],
+  notes: `examples:
+  epmt list --user ann --after 3d --tag exp_name:esm4
+  epmt list procs 4711 --sort cpu --limit 5`,
+});
 
 /** `epmt list` and `epmt list procs JOBID`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("list", args, SPEC, {
-    "-u": "user",
-    "-t": "tag",
-    "-l": "limit",
-  });
+  const { opts, positional, given } = ctx.parse(command, args);
   const { formatOf, printRecords } = await import("../../query/output.ts");
   const { parseDate, parseTag } = await import("../../query/filters.ts");
   const { withStore } = await import("../../query/store.ts");
   const list = await import("../../query/list.ts");
   const format = formatOf("list", opts);
-  const limit = intOption("list", "limit", opts.limit, 20);
+  const limit = opts.limit;
   const tags = opts.tag.map(parseTag);
 
   if (positional[0] === "procs") {
@@ -61,18 +132,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       throw new UsageError("list procs: name one JOBID");
     }
     for (const o of ["user", "after", "before", "exp", "offset"] as const) {
-      if (opts[o] !== undefined) {
+      if (given.has(o)) {
         throw new UsageError(`list procs: --${o} is for listing jobs`);
       }
     }
     const jobid = positional[1];
-    const sort = choiceOption(
-      "list procs",
-      "sort",
-      opts.sort,
-      ["start", "cpu", "duration", "rss"] as const,
-      "start",
-    );
+    const sort = opts.sort;
     return await withStore(ctx.settings, async (store) => {
       const { requireJobs } = await import("../../query/store.ts");
       const [job] = await requireJobs(store, [jobid], "start_us, hosts");
@@ -105,7 +170,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       } (to see a job: epmt show JOBID; its processes: epmt list procs JOBID)`,
     );
   }
-  if (opts.exe !== undefined || opts.sort !== undefined) {
+  if (given.has("exe") || given.has("sort")) {
     throw new UsageError("list: --exe and --sort are for 'list procs JOBID'");
   }
   const now = Date.now() * 1000;
@@ -120,7 +185,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       ? undefined
       : parseDate(opts.before, now, "--before"),
   };
-  const offset = intOption("list", "offset", opts.offset, 0);
+  const offset = opts.offset;
   return await withStore(ctx.settings, async (store) => {
     const page = await list.listJobs(store, filter, limit, offset);
     printRecords(

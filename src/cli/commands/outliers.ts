@@ -8,7 +8,8 @@ export const command = defineCommand({
   summary: "find jobs whose features stand out among comparable jobs",
   synopsis: [
     "[JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]",
-    " [--method zscore|modified-zscore|iqr|all] [--by KEY] [--json]",
+    " [--method zscore|modified-zscore|iqr|all]",
+    " [--by KEY] [--json]",
   ],
   description:
     `Finds jobs whose features stand out among comparable jobs, at least 4 of

@@ -12,10 +12,15 @@ import {
 import { isoLocal, nowMs } from "../../job/time.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt [-a] run [-a] [--] COMMAND [ARGS...]
-
-Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
+/** The table of `epmt run`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "run",
+  summary: "run a command under the collector (-a: start, run, stop)",
+  synopsis: ["[-a] [--] COMMAND [ARGS...]"],
+  description:
+    `Runs COMMAND with the collector preloaded (LD_PRELOAD), PAPIEX_OUTPUT set to
 the job directory and PAPIEX_OPTIONS from the settings. Standard input and
 output pass through untouched; the exit status is the command's own (128+N
 when it dies of signal N). The command line and exit status are recorded for
@@ -23,18 +28,31 @@ the job. With -a (before or, as the Python EPMT allowed, after run): start
 the job before and stop it after; without it the job must have been started
 (epmt start). epmt never keeps the command from running: in a job that is not
 started, already stopped, or whose directory is refused, it warns and runs the
-command without collection. SIGTERM and SIGHUP are passed on to the command; SIGINT and
-SIGQUIT reach it from the terminal.`;
+command without collection. SIGTERM and SIGHUP are passed on to the command;
+SIGINT and SIGQUIT reach it from the terminal.`,
+  positionals: [
+    { name: "COMMAND", complete: "command", help: "the program to run" },
+    {
+      name: "ARGS",
+      variadic: true,
+      optional: true,
+      complete: "file",
+      help: "its arguments, passed on untouched (options of epmt run go " +
+        "before COMMAND)",
+    },
+  ],
+  options: [],
+  passThrough: true,
+  globals: ["dry-run", "verbose", "help", "auto"],
+  notes: `examples:
+  epmt -a run ./model --debug
+  epmt run -a -- ./model -n 4`,
+});
 
 /** `epmt run` and `epmt -a run`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  let argv = args;
-  let auto = ctx.flags.auto;
-  if (argv[0] === "-a" || argv[0] === "--auto") {
-    auto = true;
-    argv = argv.slice(1);
-  }
-  if (argv[0] === "--") argv = argv.slice(1);
+  const argv = ctx.parse(command, args).positional;
+  const auto = ctx.flags.auto;
   if (argv.length === 0) throw new UsageError("run needs a command to run");
   const c = await jobToCollect(ctx, auto, argv[0]);
   const { vars, warning } = c

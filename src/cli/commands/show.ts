@@ -1,61 +1,99 @@
 import type { Context } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { intOption, parseOptions } from "../../query/args.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage =
-  `epmt show [--top N] [--tree [--exact] [--depth N] [--width N] [--args N]]
-          [--json] JOBID...
-
-Summarises a job on one screen: who, where, when, wall and cpu time, cpu
+/** The table of `epmt show`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "show",
+  summary: "summarise one job (--tree: its process tree)",
+  synopsis: [
+    "[--top N] [--tree [--exact] [--depth N] [--width N] [--args N]]",
+    " [--json] JOBID...",
+  ],
+  description:
+    `Summarises a job on one screen: who, where, when, wall and cpu time, cpu
 over wall, peak memory, I/O, failed processes, tags, annotations and the
-processes that used the most cpu.
-
-  --top N      how many top processes (default 5; 0: none)
-  --tree       print the process tree instead: command and args, pid, cpu
-               time, inclusive cpu time (with all descendants), exit status.
-               Identical siblings (same command, args, exit status and
-               subtree) are one line with a count: 'true ×2,000'; siblings
-               that differ only in their args are one line too once there
-               are 10 kinds of them: 'cp in_0 out/ … ×600 (600 variants)'.
-  --exact      tree: merge identical siblings only
-  --depth N    tree: stop N levels below the roots, showing how many
-               processes are hidden below each line ('(+12 below)')
-  --width N    tree: at most N different kinds of children per parent, the
-               rest summed up on one line (default 50; 0: all)
-  --args N     tree: cut args longer than N characters (default 40; 0: never)
-  --json       raw values for scripts (µs, KiB, bytes; units in the names)`;
-
-const SPEC = {
-  tree: "flag",
-  exact: "flag",
-  depth: "value",
-  width: "value",
-  args: "value",
-  top: "value",
-  json: "flag",
-} as const;
+processes that used the most cpu.`,
+  positionals: [{ name: "JOBID", variadic: true, help: "the jobs to show" }],
+  options: [
+    {
+      long: "top",
+      type: "int",
+      value: "N",
+      default: 5,
+      help: "how many top processes (0: none)",
+    },
+    {
+      long: "tree",
+      short: "t",
+      type: "flag",
+      group: "tree",
+      help: "print the process tree instead: command and args, pid, cpu " +
+        "time, inclusive cpu time (with all descendants), exit status. " +
+        "Identical siblings (same command, args, exit status and subtree) " +
+        "are one line with a count: 'true ×2,000'; siblings that differ " +
+        "only in their args are one line too once there are 10 kinds of " +
+        "them: 'cp in_0 out/ … ×600 (600 variants)'. A process that " +
+        "exec'd is one line, its images joined by ⇒ and the last one's " +
+        "args: 'bash ⇒ model -n 4'.",
+    },
+    {
+      long: "exact",
+      type: "flag",
+      group: "tree",
+      help: "merge identical siblings only",
+    },
+    {
+      long: "depth",
+      short: "d",
+      type: "int",
+      value: "N",
+      group: "tree",
+      help: "stop N levels below the roots, showing how many processes are " +
+        "hidden below each line ('(+12 below)')",
+    },
+    {
+      long: "width",
+      type: "int",
+      value: "N",
+      default: 50,
+      group: "tree",
+      help: "at most N different kinds of children per parent, the rest " +
+        "summed up on one line (0: all)",
+    },
+    {
+      long: "args",
+      type: "int",
+      value: "N",
+      default: 40,
+      group: "tree",
+      help: "cut args longer than N characters (0: never)",
+    },
+    {
+      long: "json",
+      type: "flag",
+      group: "output",
+      help: "raw values for scripts (µs, KiB, bytes; units in the names)",
+    },
+  ],
+  notes: `examples:
+  epmt show 4711
+  epmt show --tree --depth 2 4711`,
+});
 
 /** `epmt show`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = parseOptions("show", args, SPEC, {
-    "-t": "tree",
-    "-d": "depth",
-  });
+  const { opts, positional, given } = ctx.parse(command, args);
   if (positional.length === 0) throw new UsageError("show: name a JOBID");
   if (!opts.tree) {
     for (const o of ["depth", "width", "args"] as const) {
-      if (opts[o] !== undefined) {
+      if (given.has(o)) {
         throw new UsageError(`show: --${o} goes with --tree`);
       }
     }
     if (opts.exact) throw new UsageError("show: --exact goes with --tree");
   }
-  const depth = opts.depth === undefined
-    ? undefined
-    : intOption("show", "depth", opts.depth, 0);
-  const width = intOption("show", "width", opts.width, 50);
-  const argsWidth = intOption("show", "args", opts.args, 40);
-  const topN = intOption("show", "top", opts.top, 5);
+  const { depth, width, args: argsWidth, top: topN } = opts;
   const { withStore, requireJobs } = await import("../../query/store.ts");
   const show = await import("../../query/show.ts");
   const { Writer } = await import("../../query/output.ts");

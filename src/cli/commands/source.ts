@@ -5,28 +5,48 @@ import { jobState, METADATA_FILE } from "../../job/layout.ts";
 import { currentJobContext } from "../../job/lifecycle.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt source [--shell bash|csh | --slurm]
-
-Prints the environment that makes every program started afterwards collected
+/** The table of `epmt source`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "source",
+  summary: "print the environment to export for collection",
+  synopsis: ["[--shell bash|csh | --slurm]"],
+  description:
+    `Prints the environment that makes every program started afterwards collected
 into the current job: PAPIEX_OPTIONS, PAPIEX_OUTPUT (the job directory) and
-LD_PRELOAD (the collector, then any LD_PRELOAD already set).
-
+LD_PRELOAD (the collector, then any LD_PRELOAD already set).`,
+  options: [
+    {
+      long: "shell",
+      type: "string",
+      value: "SHELL",
+      choices: ["bash", "sh", "zsh", "ksh", "dash", "csh", "tcsh"],
+      help: "statements for this shell's eval, quoted",
+    },
+    {
+      long: "slurm",
+      type: "flag",
+      help: "export NAME=value lines for a SLURM TaskProlog (nothing when " +
+        "the job was not started)",
+    },
+  ],
+  notes: `forms:
   bash, sh, zsh:  export $(epmt source)
                   eval "$(epmt source --shell bash)"
   csh, tcsh:      eval \`epmt source --shell csh\`
-  SLURM:          epmt source --slurm  (in a TaskProlog: export NAME=value
-                  lines; nothing when the job was not started)
+  SLURM:          epmt source --slurm  (in a TaskProlog)
 
 Without --shell it prints NAME=value words for export $(...), which cannot
 carry a space or a glob character ([ in a PBS array job id): then it fails,
 and the eval form, which quotes, is the one to use. Run epmt start first,
-and unset LD_PRELOAD before epmt stop.`;
+and unset LD_PRELOAD before epmt stop.`,
+});
 
 /** The forms: words for export $(...), or statements for a shell's eval. */
 type Form = "words" | "sh" | "csh";
 
-const SHELLS: Record<string, "sh" | "csh"> = {
+const SHELLS: Record<string, Form> = {
   bash: "sh",
   sh: "sh",
   zsh: "sh",
@@ -38,28 +58,14 @@ const SHELLS: Record<string, "sh" | "csh"> = {
 
 /** `epmt source`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  if (args.includes("--slurm")) return await taskProlog(ctx, args);
-  let form: Form = "words";
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = a === "--shell"
-      ? args[++i]
-      : a.startsWith("--shell=")
-      ? a.slice(8)
-      : undefined;
-    if (value === undefined) {
-      throw new UsageError(`source: unknown argument ${a}`);
+  const { opts } = ctx.parse(command, args);
+  if (opts.slurm) {
+    if (opts.shell !== undefined) {
+      throw new UsageError("source: --slurm takes no other arguments");
     }
-    const s = SHELLS[value];
-    if (!s) {
-      throw new UsageError(
-        `source: unknown shell ${value} (use ${
-          Object.keys(SHELLS).join(", ")
-        })`,
-      );
-    }
-    form = s;
+    return await taskProlog(ctx);
   }
+  const form: Form = opts.shell === undefined ? "words" : SHELLS[opts.shell];
   const c = await currentJobContext(ctx.settings, ctx.env, false);
   const state = await jobState(c.dir);
   if (state === "stopped") {
@@ -113,10 +119,7 @@ function quote(v: string): string {
  * values are not quoted, and one with a line break cannot be passed. Prints
  * nothing for a job that was not started, so its tasks run untouched.
  */
-async function taskProlog(ctx: Context, args: string[]): Promise<number> {
-  if (args.length > 1) {
-    throw new UsageError(`source: --slurm takes no other arguments`);
-  }
+async function taskProlog(ctx: Context): Promise<number> {
   const c = await currentJobContext(ctx.settings, ctx.env, false);
   if ((await jobState(c.dir)) !== "started") {
     log.warning(

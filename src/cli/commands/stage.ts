@@ -1,5 +1,5 @@
 import { basename, dirname, join, resolve } from "node:path";
-import { UsageError, UserError } from "../../errors.ts";
+import { UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import {
   exists,
@@ -11,22 +11,33 @@ import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
 import { readJobMetadata } from "../../job/metadata.ts";
 import type { Context } from "../context.ts";
 import { ioReason, print } from "../../io.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt stage [JOBDIR...]
-
-Archives each stopped job directory (default: the current job's) to
+/** The table of `epmt stage`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "stage",
+  summary: "archive a stopped job's directory to <jobid>.tgz",
+  synopsis: ["[-n] [JOBDIR...]"],
+  description:
+    `Archives each stopped job directory (default: the current job's) to
 <jobid>.tgz in the stage_dest setting's directory (default: the current
 directory), members ./job_metadata and the collector files, reads the
 archive back to verify every member, then removes the directory. Prints the
 archive's path. A job that is not stopped is refused; an existing archive is
-never overwritten. With -n nothing is written or removed.`;
+never overwritten. With -n nothing is written or removed.`,
+  positionals: [{
+    name: "JOBDIR",
+    variadic: true,
+    optional: true,
+    complete: "file",
+    help: "a stopped job's directory",
+  }],
+  options: [],
+});
 
 /** `epmt stage`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const dirs = args[0] === "--" ? args.slice(1) : [...args];
-  for (const d of dirs) {
-    if (d.startsWith("-")) throw new UsageError(`stage: unknown option ${d}`);
-  }
+  const dirs = ctx.parse(command, args).positional;
   if (dirs.length === 0) {
     const c = await currentJobContext(ctx.settings, ctx.env, false);
     dirs.push(await currentJobDir(c));

@@ -1,21 +1,27 @@
-import { UsageError } from "../../errors.ts";
 import { findCollectorLibs } from "../../job/collector.ts";
 import { currentJobContext, stopJob } from "../../job/lifecycle.ts";
 import * as log from "../../log.ts";
 import type { Context } from "../context.ts";
+import { defineCommand } from "../options.ts";
 
-export const usage = `epmt stop
-
-Records the end of the current job: stop time, exit status (the first
+/** The table of `epmt stop`: parser, help and completion come from it. */
+export const command = defineCommand({
+  name: "stop",
+  summary: "record the end of the job and write job_metadata",
+  synopsis: ["[-n]"],
+  description:
+    `Records the end of the current job: stop time, exit status (the first
 non-zero status among its epmt run commands, else SLURM's exit code when
 run from an Epilog, else 0), the environment variables changed since start
 and the job tags, written atomically to job_metadata in the job directory.
 Unset LD_PRELOAD first if you exported epmt source: otherwise epmt stop
-itself is recorded in the job (it says so). With -n nothing is written.`;
+itself is recorded in the job (it says so). With -n nothing is written.`,
+  options: [],
+});
 
 /** `epmt stop`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  if (args.length > 0) throw new UsageError(`stop takes no arguments`);
+  ctx.parse(command, args);
   const job = await currentJobContext(ctx.settings, ctx.env, false);
   if (collectingItself(ctx)) {
     log.warning(
