@@ -28,3 +28,4 @@ export {
   utcTime,
 } from "./html.ts";
 export { CHART_LIBRARY, CHART_LIBRARY_NAME } from "./chart_lib.ts";
+export { reportExtras } from "./extras.ts";

@@ -9,9 +9,9 @@ import {
   comparePage,
   loadReport,
   type ReportData,
+  reportExtras,
   reportPage,
 } from "../report/mod.ts";
-import { reportExtras } from "../report/extras.ts";
 import { listJobs } from "../query/list.ts";
 import { type JobFilter, parseDate, parseTag } from "../query/filters.ts";
 import { unitOf } from "../query/metrics.ts";

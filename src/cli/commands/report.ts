@@ -69,12 +69,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const { withStore, requireJobs } = await import("../../query/store.ts");
   const report = await import("../../report/mod.ts");
-  const { reportExtras } = await import("../../report/extras.ts");
   const out = await withStore(ctx.settings, async (store) => {
     await requireJobs(store, positional, "jobid");
     const data = [];
     for (const id of positional) {
-      const d = await report.loadReport(store, id, reportExtras);
+      const d = await report.loadReport(store, id, report.reportExtras);
       if (!d) throw new UserError(`job ${id} is not in the database`);
       data.push(d);
     }
