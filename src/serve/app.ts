@@ -67,25 +67,40 @@ export function makeHandler(
   store: Store,
 ): (req: Request) => Promise<Response> {
   return async (req) => {
-    try {
-      return await route(store, req);
-    } catch (e) {
-      if (e instanceof BadRequest) {
-        return html(e.status, errorPage(e.status, e.message));
-      }
-      if (e instanceof UserError) return html(400, errorPage(400, e.message));
-      // A bug or a lost database: logged here, never shown to the client.
-      log.error(
-        `serve: ${req.method} ${safePath(req.url)}: ${
-          e instanceof Error ? e.stack ?? e.message : String(e)
-        }`,
-      );
-      return html(
-        500,
-        errorPage(500, "the server failed to answer; its log says why"),
+    const t0 = performance.now();
+    const r = await answer(store, req);
+    // -v: one line per request, as an access log.
+    if (log.enabled(log.Level.INFO)) {
+      log.info(
+        `${r.status} ${req.method} ${safePath(req.url)} ${
+          (performance.now() - t0).toFixed(1)
+        } ms`,
       );
     }
+    return r;
   };
+}
+
+/** The page for `req`, or an error page: never a stack. */
+async function answer(store: Store, req: Request): Promise<Response> {
+  try {
+    return await route(store, req);
+  } catch (e) {
+    if (e instanceof BadRequest) {
+      return html(e.status, errorPage(e.status, e.message));
+    }
+    if (e instanceof UserError) return html(400, errorPage(400, e.message));
+    // A bug or a lost database: logged here, never shown to the client.
+    log.error(
+      `serve: ${req.method} ${safePath(req.url)}: ${
+        e instanceof Error ? e.stack ?? e.message : String(e)
+      }`,
+    );
+    return html(
+      500,
+      errorPage(500, "the server failed to answer; its log says why"),
+    );
+  }
 }
 
 function safePath(url: string): string {
