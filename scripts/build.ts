@@ -20,7 +20,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { VERSION } from "../src/version.ts";
-import { collectorVersion } from "../src/cli/collector_version.ts";
+import { collectorVersion } from "../src/job/mod.ts";
 import { makeBundle } from "./build/bundle.ts";
 import { compile } from "./build/compile.ts";
 import { buildCompatCollector, movedImports } from "./build/collector.ts";

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+bash scripts/install_pgbouncer.sh
 D=node_modules/.bin/deno
 echo "== format, lint, type check"
 $D fmt --check

@@ -6,6 +6,7 @@ import { JOB_COLUMNS, PROCESS_COLUMNS } from "../src/db/columns.ts";
 import { numberPlaceholders } from "../src/db/postgres.ts";
 import { threadsOf } from "../src/db/threads.ts";
 import { CopyEncoder } from "../src/db/copy_text.ts";
+import { SCHEMA_VERSION } from "../src/db/schema.ts";
 import { loadSettings } from "../src/settings/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { join } from "node:path";
@@ -167,7 +168,7 @@ Deno.test("store: transactions commit or roll back; resetSchema empties", async 
     const [v] = await store.query<{ version: number }>(
       "SELECT version FROM schema_version",
     );
-    assertEquals(v.version, 1);
+    assertEquals(v.version, SCHEMA_VERSION);
   });
 });
 
@@ -177,7 +178,7 @@ Deno.test("store: a database with a newer schema is refused", async (t) => {
     await assertRejects(
       () => openStore(loadSettings(env).settings),
       UserError,
-      "schema version 99, newer than this epmt understands (1)",
+      `schema version 99, newer than this epmt understands (${SCHEMA_VERSION})`,
     );
   });
 });

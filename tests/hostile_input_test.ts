@@ -100,6 +100,24 @@ Deno.test("files that never end or block are refused, not read", async (t) => {
       }
     },
   );
+  await t.step("an archive that is a FIFO or linked to /dev/zero", async () => {
+    const fifo = join(box.dir, "fifo.tgz");
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert(made.success);
+    const zero = join(box.dir, "zero.tgz");
+    await Deno.symlink("/dev/zero", zero);
+    for (
+      const [file, what] of [[fifo, "a FIFO"], [zero, "a character device"]]
+    ) {
+      for (const args of [["submit", "-n", file], ["dump", file]]) {
+        refused(
+          await epmtOrHang(args, box.env),
+          `archive ${file}`,
+          `${what}, not a regular file: refused`,
+        );
+      }
+    }
+  });
   await Deno.remove(box.dir, { recursive: true });
 });
 

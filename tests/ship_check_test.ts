@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { epmt, exists, sandbox } from "./helpers.ts";
 import { createTestDb } from "./pg.ts";
 import { join } from "node:path";
+import { SCHEMA_VERSION } from "../src/db/mod.ts";
 
 /** The check lines of `epmt check` output, by check name. */
 function lines(stdout: string): Map<string, string> {
@@ -188,7 +189,9 @@ Deno.test("check: a working installation passes every check, exit 0", async (t) 
     assertEquals(r.code, 0, r.stdout);
     assertMatch(
       lines(r.stdout).get("database")!,
-      /^OK {4}database +SQLite .*epmt\.db, schema version 1, 1 job\(s\)$/,
+      new RegExp(
+        `^OK {4}database +SQLite .*epmt\\.db, schema version ${SCHEMA_VERSION}, 1 job\\(s\\)$`,
+      ),
     );
   });
 
@@ -200,7 +203,7 @@ Deno.test("check: a working installation passes every check, exit 0", async (t) 
       assertMatch(
         lines(r.stdout).get("database")!,
         new RegExp(
-          `^OK {4}database +PostgreSQL .*${db.name}.*, schema version 1, 0 job\\(s\\)$`,
+          `^OK {4}database +PostgreSQL .*${db.name}.*, schema version ${SCHEMA_VERSION}, 0 job\\(s\\)$`,
         ),
       );
     } finally {

@@ -25,11 +25,6 @@ Deno.test("a usage error in a command shows the command's synopsis", async (t) =
       'not "fish"',
       "usage: epmt source [--shell bash|csh | --slurm]",
     ],
-    [
-      ["submit", "--bogus"],
-      "submit: unknown option --bogus",
-      "usage: epmt submit [-n] [--drop [--yes]] [DIR | ARCHIVE ...]",
-    ],
     [["check", "x"], "check takes no arguments", "usage: epmt check"],
     [
       ["list", "procs"],

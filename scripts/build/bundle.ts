@@ -10,6 +10,7 @@
  *   lib/libepmt.so   the collector
  *   settings/        ready settings files
  *   slurm/           Prolog, TaskProlog and Epilog scripts (docs/slurm.md)
+ *   systemd/         the ingest daemon's unit (docs/operating.md)
  *   docs/            the admin and user documentation
  *   README.txt
  * ```
@@ -63,6 +64,7 @@ export async function makeBundle(opts: BundleOptions): Promise<BundleInfo> {
   await copy("docs", /\.md$/, "docs");
   // The site hooks find epmt in the folder above them (docs/slurm.md).
   await copy(join("scripts", "slurm"), /^epmt-/, "slurm");
+  await copy(join("scripts", "systemd"), /\.service$/, "systemd");
   const launcher = join(opts.folder, "epmt");
   await Deno.writeTextFile(
     launcher,

@@ -1,10 +1,10 @@
-import { collectorVersion } from "../cli/collector_version.ts";
 import {
   type Collector,
+  collectorVersion,
   findCollectorLibs,
   noCollectorMessage,
   unpreloadable,
-} from "../job/collector.ts";
+} from "../job/mod.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /**

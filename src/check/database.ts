@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import type { Settings } from "../settings/mod.ts";
 import { UserError } from "../errors.ts";
-import { netRefusal } from "../db/net_permission.ts";
+import { netRefusal } from "../db/mod.ts";
 import { maskHost } from "../secrets.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 

@@ -5,7 +5,7 @@
  * not know and which events it could not count.
  */
 import { join } from "node:path";
-import type { Collector } from "../job/collector.ts";
+import type { Collector } from "../job/mod.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /** Flags our collector reads from PAPIEX_OPTIONS besides event names. */

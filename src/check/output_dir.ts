@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { makeOutputRoot } from "../job/layout.ts";
+import { makeOutputRoot } from "../job/mod.ts";
 import { type CheckResult, fail, pass, reason } from "./result.ts";
 
 /**

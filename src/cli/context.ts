@@ -26,6 +26,9 @@ export class Context {
   constructor(flags: GlobalFlags, env: Record<string, string>) {
     this.flags = flags;
     this.env = env;
+    // Default bounds on input until this run's settings are read (a
+    // process may run several commands, as the in-process tests do).
+    setLimits({});
   }
 
   get loaded(): LoadedSettings {

@@ -66,6 +66,14 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "a read-only web UI over the database",
     load: () => import("./commands/serve.ts"),
   },
+  refmodel: {
+    summary: "reference models of known-good jobs (create, list, show, delete)",
+    load: () => import("./commands/refmodel.ts"),
+  },
+  rca: {
+    summary: "rank what makes a job differ from a reference (root cause)",
+    load: () => import("./commands/rca.ts"),
+  },
   annotate: {
     summary: "attach key=value annotations to a job",
     load: () => import("./commands/annotate.ts"),
@@ -73,6 +81,19 @@ export const COMMANDS: Record<string, Entry> = {
   delete: {
     summary: "delete jobs from the database",
     load: () => import("./commands/delete.ts"),
+  },
+  retire: {
+    summary: "delete old jobs, or old jobs' processes (retention policy)",
+    load: () => import("./commands/retire.ts"),
+  },
+  dbsize: {
+    summary: "rows and bytes on disk per table, and the database total",
+    load: () => import("./commands/dbsize.ts"),
+  },
+  daemon: {
+    summary:
+      "load every job dropped into a folder, exactly once (ingest daemon)",
+    load: () => import("./commands/daemon.ts"),
   },
   check: {
     summary: "verify this installation",

@@ -1,7 +1,11 @@
 import { UserError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { collectorCandidates, collectorVersion } from "./collector_version.ts";
-import { collectorPrefix, findCollectorLibs } from "../job/collector.ts";
+import {
+  collectorCandidates,
+  collectorPrefix,
+  collectorVersion,
+  findCollectorLibs,
+} from "../job/mod.ts";
 import type { Context } from "./context.ts";
 
 /**

@@ -15,7 +15,17 @@ export type {
   Store,
   ValueRow,
 } from "./store.ts";
-export { DuplicateJobError } from "./store.ts";
+export * from "./columns.ts";
+export * from "./net_permission.ts";
+export * from "./threads.ts";
+export { DatabaseUnavailableError, DuplicateJobError } from "./store.ts";
+export {
+  dropPartition,
+  isPartitioned,
+  listPartitions,
+  monthOf,
+  type Partition,
+} from "./partitions.ts";
 
 /** How to open the database. */
 export interface OpenOptions {
@@ -61,3 +71,4 @@ export async function openStore(
     opts.readOnly ?? false,
   );
 }
+export { SCHEMA_VERSION } from "./schema.ts";

@@ -16,6 +16,7 @@ import {
   SCHEMA_VERSION,
 } from "./schema.ts";
 import {
+  DatabaseUnavailableError,
   DuplicateJobError,
   type JobRow,
   type ProcessRows,
@@ -27,6 +28,11 @@ import {
   type ValueRow,
 } from "./store.ts";
 import { CopyEncoder } from "./copy_text.ts";
+import {
+  createPartitionStatements,
+  monthOf,
+  type Partition,
+} from "./partitions.ts";
 import { netRefusal } from "./net_permission.ts";
 import { MASK, maskHost, maskSecretText } from "../secrets.ts";
 
@@ -35,6 +41,8 @@ type TxSql = postgres.TransactionSql;
 
 /** Serialises schema changes between concurrent epmt processes. */
 const SCHEMA_LOCK = 0x65706d74; // "epmt"
+/** Serialises making a month's partition of processes. */
+const PARTITION_LOCK = 0x65706d75;
 /** How long to wait for the server to answer at all. */
 const CONNECT_TIMEOUT_S = 10;
 /** Bytes of COPY text sent per write. */
@@ -65,6 +73,11 @@ export async function openPostgres(
     username: params.user,
     password: params.password,
     max: 1,
+    // Unnamed statements only: a named prepared statement lives in one
+    // server session, which a pooler in transaction mode (pgbouncer) does
+    // not keep between transactions. A CLI process runs each statement a
+    // few times, so preparing them bought little anyway.
+    prepare: false,
     connect_timeout: CONNECT_TIMEOUT_S,
     fetch_types: false,
     onnotice: () => {},
@@ -199,11 +212,11 @@ export class PostgresStore implements Store {
     const connecting = code === undefined || /^(08|28|3D|57P0)/.test(code) ||
       /^E[A-Z]+$/.test(code) || code === "CONNECT_TIMEOUT" ||
       code === "CONNECTION_CLOSED" || code === "CONNECTION_DESTROYED";
-    return new UserError(
-      connecting
-        ? `cannot connect to ${this.description}: ${text}`
-        : `${this.description}: ${text}`,
-    );
+    return connecting
+      ? new DatabaseUnavailableError(
+        `cannot connect to ${this.description}: ${text}`,
+      )
+      : new UserError(`${this.description}: ${text}`);
   }
 
   query<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -324,10 +337,14 @@ export class PostgresStore implements Store {
     progress?: (done: number, total: number) => void,
   ): Promise<void> {
     const jobid = String(job.jobid);
+    // The partition key: the job's start, 0 (the epoch's month) without one.
+    const startUs = typeof job.start_us === "number" ? job.start_us : 0;
+    const month = monthOf(startUs);
     try {
+      if (processes.length > 0) await this.#ensurePartition(month);
       await this.#sql.begin(async (tx) => {
         await this.#insertJobRow(tx, job);
-        await this.#copyProcesses(tx, jobid, processes, progress);
+        await this.#copyProcesses(tx, jobid, startUs, processes, progress);
       });
     } catch (e) {
       if (pgError(e).code === "23505" && /jobs_pkey/.test(pgError(e).message)) {
@@ -335,12 +352,32 @@ export class PostgresStore implements Store {
       }
       if (e instanceof UserError) throw e;
       const err = this.explain(e);
+      if (err instanceof DatabaseUnavailableError) throw err;
       throw new UserError(
         err.message.replace(
           `${this.description}: `,
           `${this.description}: storing job ${jobid} failed: `,
         ),
       );
+    }
+  }
+
+  /**
+   * Makes the month's partition of processes if it is not there: a table of
+   * its own, then attached, which (unlike CREATE TABLE ... PARTITION OF)
+   * does not stop concurrent submits. One maker at a time (advisory lock,
+   * released at commit, so pgbouncer's transaction pooling is fine).
+   */
+  async #ensurePartition(p: Partition): Promise<void> {
+    const exists = async (q: Sql | TxSql) =>
+      (await q`SELECT 1 FROM pg_class WHERE relname = ${p.name}
+        AND relnamespace = current_schema()::regnamespace`).length > 0;
+    if (!await exists(this.#sql)) {
+      await this.#sql.begin(async (tx) => {
+        await tx`SELECT pg_advisory_xact_lock(${PARTITION_LOCK})`;
+        if (await exists(tx)) return;
+        for (const s of createPartitionStatements(p)) await tx.unsafe(s);
+      });
     }
   }
 
@@ -376,11 +413,14 @@ export class PostgresStore implements Store {
   async #copyProcesses(
     tx: TxSql,
     jobid: string,
+    jobStartUs: number,
     rows: ProcessRows,
     progress?: (done: number, total: number) => void,
   ): Promise<void> {
     if (rows.length === 0) return;
-    const names = PROCESS_COLUMNS.map((c) => c.name).join(", ");
+    // job_start_us last: the partition key, the same for every row.
+    const names = [...PROCESS_COLUMNS.map((c) => c.name), "job_start_us"]
+      .join(", ");
     const writable = await tx.unsafe(`COPY processes (${names}) FROM STDIN`)
       .writable();
     let failure: Error | undefined;
@@ -399,8 +439,9 @@ export class PostgresStore implements Store {
         resolve();
       };
     });
-    const width = PROCESS_COLUMNS.length;
+    const width = PROCESS_COLUMNS.length + 1;
     const values: SqlValue[] = new Array(width);
+    values[width - 1] = jobStartUs;
     const copy = new CopyEncoder(COPY_CHUNK + (COPY_CHUNK >> 2));
     for (let i = 0; i < rows.length && !failure; i++) {
       rows.fill(i, values, 0);
@@ -421,7 +462,8 @@ export class PostgresStore implements Store {
     let stored: number;
     try {
       [{ n: stored }] = await tx<{ n: number }[]>`
-        SELECT count(*) AS n FROM processes WHERE jobid = ${jobid}`;
+        SELECT count(*) AS n FROM processes
+         WHERE jobid = ${jobid} AND job_start_us = ${jobStartUs}`;
     } catch (e) {
       if (pgError(e).code === "25P02") {
         throw new Error(

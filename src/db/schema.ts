@@ -16,6 +16,7 @@ export const SCHEMA_VERSION = 1 + MIGRATIONS.length;
 
 /** Every table epmt owns, in an order that drops cleanly. */
 export const TABLES = [
+  "refmodels", // baselines helper
   "processes",
   "jobs",
   "users",

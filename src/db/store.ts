@@ -107,3 +107,14 @@ export function readOnlySchemaError(
       : `${description} has schema version ${version} and needs migrating to ${known}, which a read-only open cannot do: run 'epmt list' once first`,
   );
 }
+
+/**
+ * The database could not be reached or went away (connection refused,
+ * closed, timed out): nothing about the job is wrong, it may be tried again.
+ */
+export class DatabaseUnavailableError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseUnavailableError";
+  }
+}

@@ -8,7 +8,7 @@ import {
   NON_ADDITIVE_METRICS,
   PROCESS_COLUMNS,
   STANDARD_METRICS,
-} from "../db/columns.ts";
+} from "../db/mod.ts";
 import { EXTRA_LIMIT, INT_LIMIT, WHOLE_LIMIT } from "./number_field.ts";
 import {
   F_END,

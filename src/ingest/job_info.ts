@@ -5,8 +5,11 @@
 import { UserError } from "../errors.ts";
 import { readRegularFile } from "../io.ts";
 import { limits } from "../limits.ts";
-import { decodeJobMetadata, type JobMetadata } from "../job/metadata.ts";
-import { maskSecrets } from "../job/env.ts";
+import {
+  decodeJobMetadata,
+  type JobMetadata,
+  maskSecrets,
+} from "../job/mod.ts";
 
 /** A job's identity, times and environment, from its job_metadata. */
 export interface JobInfo {

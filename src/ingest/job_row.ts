@@ -4,8 +4,8 @@
  * (snapshots that mean nothing summed); proc_sums.num_threads is the number
  * of threads, and rssmax_peak the largest rssmax of any process.
  */
-import { STANDARD_METRICS } from "../db/columns.ts";
-import type { JobRow } from "../db/store.ts";
+import { STANDARD_METRICS } from "../db/mod.ts";
+import type { JobRow } from "../db/mod.ts";
 import { threadColumns } from "./header.ts";
 import type { ReadJob } from "./job_dir.ts";
 import { F_METRICS, F_NUMTIDS } from "./process_table.ts";

@@ -5,8 +5,8 @@
  * about 100 MB of numbers; strings stay in arrays. After `finish` the table
  * serves the rows to a Store in depth-first tree order (ProcessRows).
  */
-import { PROCESS_COLUMNS, STANDARD_METRICS } from "../db/columns.ts";
-import type { ProcessRows, SqlValue } from "../db/store.ts";
+import { PROCESS_COLUMNS, STANDARD_METRICS } from "../db/mod.ts";
+import type { ProcessRows, SqlValue } from "../db/mod.ts";
 import { PackedRows } from "./packed_rows.ts";
 import { computeTree, type Tree } from "./tree.ts";
 

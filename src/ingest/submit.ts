@@ -9,8 +9,8 @@ import { UserError } from "../errors.ts";
 import { isFile, print, printError } from "../io.ts";
 import * as log from "../log.ts";
 import type { Settings } from "../settings/mod.ts";
-import type { Store } from "../db/store.ts";
-import { DuplicateJobError } from "../db/store.ts";
+import type { Store } from "../db/mod.ts";
+import { DuplicateJobError } from "../db/mod.ts";
 import { readJobInfo } from "./job_info.ts";
 import { readJobDir } from "./job_dir.ts";
 import { summarize } from "./job_row.ts";
@@ -158,6 +158,20 @@ function explain(e: unknown): string {
     printError(e.stack ?? "");
   }
   return message;
+}
+
+/**
+ * Submits one job directory or archive into an open store (the ingest
+ * daemon's way in). Throws UserError (DuplicateJobError for a stored job,
+ * DatabaseUnavailableError when the database went away) on failure.
+ */
+export async function submitInput(
+  input: string,
+  settings: Settings,
+  store: Store,
+): Promise<SubmitResult> {
+  const progress = new Progress({ enabled: false });
+  return await submitOne(input, settings, store, progress);
 }
 
 async function submitOne(

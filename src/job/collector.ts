@@ -5,10 +5,7 @@
  * `libmonitor.so`). install_prefix "" means the epmt program's directory.
  */
 import { join, resolve } from "node:path";
-import {
-  collectorCandidates,
-  findCollector,
-} from "../cli/collector_version.ts";
+import { collectorCandidates, findCollector } from "./collector_version.ts";
 import { programDir } from "../program_dir.ts";
 import { isFile } from "../io.ts";
 

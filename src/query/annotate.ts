@@ -4,7 +4,7 @@
  * annotations of the same job never lose each other's keys.
  */
 import { UsageError } from "../errors.ts";
-import type { Store } from "../db/store.ts";
+import type { Store } from "../db/mod.ts";
 import { jsonObject } from "./store.ts";
 
 /**

@@ -3,8 +3,8 @@
  * their processes grouped by executable (or by a process tag) with counts
  * and cpu time side by side, the biggest changes first.
  */
-import { STANDARD_METRICS } from "../db/columns.ts";
-import type { Row, Store } from "../db/store.ts";
+import { STANDARD_METRICS } from "../db/mod.ts";
+import type { Row, Store } from "../db/mod.ts";
 import {
   humanCount,
   humanDuration,

@@ -3,7 +3,7 @@
  * them or none (an unknown id refuses the lot).
  */
 import { UserError } from "../errors.ts";
-import type { Queryable, Store } from "../db/store.ts";
+import type { Queryable, Store } from "../db/mod.ts";
 
 /** A job that is (or would be) deleted. */
 export interface Deleted {

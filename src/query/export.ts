@@ -4,9 +4,8 @@
  * 200,000-process job never sits in memory whole. Column names are the
  * stored ones (docs/schema.md gives their units); args are exact.
  */
-import { JOB_COLUMNS, PROCESS_COLUMNS } from "../db/columns.ts";
-import { threadsOf } from "../db/threads.ts";
-import type { Row, Store } from "../db/store.ts";
+import { JOB_COLUMNS, PROCESS_COLUMNS, threadsOf } from "../db/mod.ts";
+import type { Row, Store } from "../db/mod.ts";
 import { PAGE, PROCESS_PAGE_SQL } from "./sql.ts";
 import { json } from "./store.ts";
 import { maskSecrets } from "../secrets.ts";

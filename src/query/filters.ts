@@ -3,7 +3,7 @@
  * PostgreSQL: tags `k:v`, dates, users, experiments.
  */
 import { UsageError } from "../errors.ts";
-import type { SqlValue } from "../db/store.ts";
+import type { SqlValue } from "../db/mod.ts";
 import type { Provider } from "../settings/mod.ts";
 
 /** A tag filter: key and value (`op:ocean`), or a key alone (`op`). */

@@ -3,7 +3,7 @@
  * processes. Both are index range scans (jobs_start, jobs_user; the
  * processes primary key), never a pass over every job's processes.
  */
-import type { Row, SqlValue, Store } from "../db/store.ts";
+import type { Row, SqlValue, Store } from "../db/mod.ts";
 import {
   allOf,
   type Condition,

@@ -5,7 +5,7 @@
  * across jobs.
  */
 import { UserError } from "../errors.ts";
-import type { Row, SqlValue, Store } from "../db/store.ts";
+import type { Row, SqlValue, Store } from "../db/mod.ts";
 import { objectHasTag, type Tag } from "./filters.ts";
 import { humanRatio, shorten } from "./format.ts";
 import { humanMetric, rawName } from "./metrics.ts";

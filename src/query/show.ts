@@ -2,7 +2,7 @@
  * `epmt show JOBID`: one screen about a job, in the spirit of SLURM's seff;
  * `--tree`: its process tree (see tree.ts).
  */
-import type { Row, Store } from "../db/store.ts";
+import type { Row, Store } from "../db/mod.ts";
 import {
   humanBytes,
   humanCount,
@@ -88,6 +88,7 @@ export function summaryRecord(s: JobSummary): Record<string, unknown> {
     annotations: jsonObject(j.annotations),
     source: j.source,
     loaded_us: j.loaded_us,
+    procs_retired_us: j.procs_retired_us ?? null,
     proc_sums: sums,
     top_procs: s.top.map((p) => ({
       idx: p.idx,
@@ -135,6 +136,11 @@ export function summaryText(s: JobSummary): string {
       })` +
       (s.failed
         ? `, ${humanCount(s.failed)} failed (non-zero exit or signal)`
+        : "") +
+      (num(j.procs_retired_us) !== null
+        ? `; process rows retired ${
+          humanTime(num(j.procs_retired_us))
+        } (epmt retire: sums kept)`
         : ""),
     ],
     [

@@ -2,8 +2,8 @@
  * The SQL of the queries that must stay fast on large databases, in one
  * place so the benchmark can EXPLAIN exactly what the commands run.
  */
-import { PROCESS_COLUMNS } from "../db/columns.ts";
-import type { SqlValue } from "../db/store.ts";
+import { PROCESS_COLUMNS } from "../db/mod.ts";
+import type { SqlValue } from "../db/mod.ts";
 import type { Provider } from "../settings/mod.ts";
 import { jobConditions, type JobFilter } from "./filters.ts";
 

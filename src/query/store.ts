@@ -3,7 +3,7 @@
  * checks every command makes on the job ids it is given.
  */
 import { UserError } from "../errors.ts";
-import type { Row, Store } from "../db/store.ts";
+import type { Row, Store } from "../db/mod.ts";
 import type { Settings } from "../settings/mod.ts";
 
 /**

@@ -17,7 +17,7 @@ import { isFile } from "../io.ts";
 import { MASK, maskHost, maskSecretText } from "../secrets.ts";
 
 export type { DbParams, Provider, Settings } from "./schema.ts";
-export { KEYS } from "./schema.ts";
+export { defaults, KEYS } from "./schema.ts";
 
 export interface LoadedSettings {
   settings: Settings;

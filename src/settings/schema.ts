@@ -36,9 +36,23 @@ export interface Settings {
   max_member_bytes: number;
   max_expansion: number;
   max_metadata_bytes: number;
+  /** `epmt retire` deletes jobs started more than this many days ago; 0 keeps them. */
+  retire_jobs_ndays: number;
+  /**
+   * `epmt retire` drops the process rows (keeping the job row and its sums)
+   * of jobs started more than this many days ago; 0 keeps them.
+   */
+  retire_procs_ndays: number;
 }
 
-type Kind = "string" | "boolean" | "integer" | "positive" | "provider" | "port";
+type Kind =
+  | "string"
+  | "boolean"
+  | "integer"
+  | "positive"
+  | "provider"
+  | "port"
+  | "days";
 
 export interface KeySpec {
   /** "debug" or "db_params.host". */
@@ -77,6 +91,8 @@ export const KEYS: readonly KeySpec[] = [
   spec("max_member_bytes", "positive"),
   spec("max_expansion", "positive"),
   spec("max_metadata_bytes", "positive"),
+  spec("retire_jobs_ndays", "days"),
+  spec("retire_procs_ndays", "days"),
 ];
 
 export function defaults(): Settings {
@@ -102,6 +118,8 @@ export function defaults(): Settings {
     max_member_bytes: DEFAULT_LIMITS.memberBytes,
     max_expansion: DEFAULT_LIMITS.expansion,
     max_metadata_bytes: DEFAULT_LIMITS.metadataBytes,
+    retire_jobs_ndays: 0,
+    retire_procs_ndays: 0,
   };
 }
 
@@ -133,10 +151,12 @@ export function coerce(
     }
     case "integer":
     case "positive":
+    case "days":
     case "port": {
       const n = fromEnv && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
       const ok = typeof n === "number" && Number.isSafeInteger(n) &&
         (kind === "integer" || (kind === "positive" && n >= 1) ||
+          (kind === "days" && n >= 0) ||
           (n >= 1 && n <= 65535));
       if (ok) return { value: n };
       return {
@@ -144,6 +164,10 @@ export function coerce(
           ? `expected a port number 1-65535, got ${show(value)}`
           : kind === "positive"
           ? `expected a whole number above 0, got ${show(value)}`
+          : kind === "days"
+          ? `expected a number of days >= 0 (0 keeps everything), got ${
+            show(value)
+          }`
           : `expected an integer, got ${show(value)}`,
       };
     }

@@ -11,7 +11,7 @@ import {
 } from "../assert.ts";
 import { COMMANDS } from "../../src/cli/registry.ts";
 import { allOptions } from "../../src/cli/options.ts";
-import { box, epmtIn } from "./cli.ts";
+import { box } from "./cli.ts";
 
 const b = await box();
 const NAMES = Object.keys(COMMANDS);
@@ -280,13 +280,6 @@ Deno.test("unknown global flags before the command print the usage", async () =>
     assertEquals(r.code, 2);
     assertMatch(r.stderr, /^ERROR:epmt: unknown flag .+\nusage: epmt/);
   }
-});
-
-Deno.test("-v after the command is -v before it", async () => {
-  const job = await b.epmt(["-v", "dump", b.dir]);
-  const after = await b.epmt(["dump", b.dir, "-v"]);
-  assertEquals(after.code, job.code);
-  assertEquals(after.stderr, job.stderr);
 });
 
 Deno.test("-h after run's COMMAND belongs to the command", async () => {

@@ -211,6 +211,24 @@ Deno.test("export -o FILE.csv writes CSV; -n writes nothing", async () => {
   assertEquals(rows.map((r) => r.jobid).sort(), ["u-tagged", "u-tree"]);
 });
 
+Deno.test("-v after the command: the same INFO line as before it", async () => {
+  const file = join(b.dir, "v.json");
+  for (
+    const args of [["-v", "export", "u-tree", "-o", file], [
+      "export",
+      "u-tree",
+      "-o",
+      file,
+      "-v",
+    ]]
+  ) {
+    const r = await b.epmt(args);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stderr, `INFO:epmt: wrote 1 job to ${file}\n`);
+  }
+  assertEquals((await b.epmt(["export", "u-tree", "-o", file])).stderr, "");
+});
+
 Deno.test("export to a directory that does not exist names it", async () => {
   const file = join(b.dir, "no", "such", "x.json");
   const r = await b.epmt(["export", "u-tree", "-o", file]);

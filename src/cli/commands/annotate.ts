@@ -43,11 +43,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const [jobid, ...pairs] = positional;
   if (jobid === undefined) throw new UsageError("annotate: name a JOBID");
   const { parseAnnotations, annotate, patched, readAnnotations } = await import(
-    "../../query/annotate.ts"
+    "../../query/mod.ts"
   );
   const set = parseAnnotations(pairs);
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const { renderFields, renderJson } = await import("../../query/table.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const { renderFields, renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     await requireJobs(store, [jobid], "jobid");
     const changes = Object.keys(set).length + opts.remove.length > 0;

@@ -1,20 +1,20 @@
 import type { Context } from "../context.ts";
 import { UserError } from "../../errors.ts";
-import { defaults, type Settings } from "../../settings/schema.ts";
-import { closestKey } from "../../settings/mod.ts";
-import { checkCollector } from "../../check/collector.ts";
-import { checkDatabase } from "../../check/database.ts";
-import { checkEvents, checkOptions } from "../../check/events.ts";
-import { papiexOptions } from "../../job/collector.ts";
-import { checkOutputDir } from "../../check/output_dir.ts";
-import { checkParanoid } from "../../check/perf.ts";
+import { closestKey, defaults, type Settings } from "../../settings/mod.ts";
 import {
+  checkCollector,
+  checkDatabase,
+  checkEvents,
+  checkOptions,
+  checkOutputDir,
+  checkParanoid,
   type CheckResult,
+  checkTestJob,
   fail,
   formatResult,
   pass,
-} from "../../check/result.ts";
-import { checkTestJob } from "../../check/test_job.ts";
+} from "../../check/mod.ts";
+import { papiexOptions } from "../../job/mod.ts";
 import { print } from "../../io.ts";
 import { defineCommand } from "../options.ts";
 

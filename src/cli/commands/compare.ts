@@ -51,10 +51,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const { limit, by } = opts;
   if (by === "") throw new UsageError("compare: --by wants exe or a tag key");
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const cmp = await import("../../query/compare.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson } = await import("../../query/table.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const cmp = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const [a, b] = await requireJobs(store, positional);
     const c = await cmp.compareJobs(store, a, b ?? a, by);

@@ -21,9 +21,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const { positional } = ctx.parse(command, args);
   if (positional.length === 0) throw new UsageError("delete: name a JOBID");
   const dryRun = ctx.flags.dryRun;
-  const { withStore } = await import("../../query/store.ts");
-  const { deleteJobs } = await import("../../query/delete.ts");
-  const { humanCount } = await import("../../query/format.ts");
+  const { withStore } = await import("../../query/mod.ts");
+  const { deleteJobs } = await import("../../query/mod.ts");
+  const { humanCount } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const gone = await deleteJobs(store, positional, dryRun);
     for (const j of gone) {

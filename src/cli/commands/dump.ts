@@ -1,12 +1,15 @@
 import { UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import { exists, METADATA_FILE, START_FILE } from "../../job/layout.ts";
-import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
 import {
+  currentJobContext,
+  currentJobDir,
   decodeJobMetadata,
   decodeStartRecord,
   DUMP_KEYS,
-} from "../../job/metadata.ts";
+  exists,
+  METADATA_FILE,
+  START_FILE,
+} from "../../job/mod.ts";
 import { maskSecrets } from "../../secrets.ts";
 import type { Context } from "../context.ts";
 import { ioReason, print, readRegularFile } from "../../io.ts";

@@ -61,9 +61,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const what = opts.what;
   const format = opts.format ??
     (opts.output?.toLowerCase().endsWith(".csv") ? "csv" : "json");
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const { exportJobs } = await import("../../query/export.ts");
-  const { Writer } = await import("../../query/output.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const { exportJobs } = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
   const log = await import("../../log.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
@@ -82,8 +82,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         format,
         new Writer(NOWHERE),
       );
-      const noun = what === "procs" ? "processes" : what;
-      print(`would write ${n} ${noun} to ${target}`);
+      print(`would write ${counted(n, what)} to ${target}`);
       return 0;
     }
     // A temporary file beside FILE, renamed over it when complete: an
@@ -102,7 +101,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
       file.close();
       await Deno.rename(tmp, target);
       log.info(
-        `wrote ${n} ${what === "procs" ? "processes" : what} to ${target}`,
+        `wrote ${counted(n, what)} to ${target}`,
       );
     } catch (e) {
       try {
@@ -121,4 +120,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     }
     return 0;
   });
+}
+
+/** "1 job", "9 processes", "5 threads". */
+function counted(n: number, what: "jobs" | "procs" | "threads"): string {
+  const [one, many] = what === "procs"
+    ? ["process", "processes"]
+    : [what.slice(0, -1), what];
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -119,10 +119,10 @@ otherwise; or the processes of one job, in start order.`,
 /** `epmt list` and `epmt list procs JOBID`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
   const { opts, positional, given } = ctx.parse(command, args);
-  const { formatOf, printRecords } = await import("../../query/output.ts");
-  const { parseDate, parseTag } = await import("../../query/filters.ts");
-  const { withStore } = await import("../../query/store.ts");
-  const list = await import("../../query/list.ts");
+  const { formatOf, printRecords } = await import("../../query/mod.ts");
+  const { parseDate, parseTag } = await import("../../query/mod.ts");
+  const { withStore } = await import("../../query/mod.ts");
+  const list = await import("../../query/mod.ts");
   const format = formatOf("list", opts);
   const limit = opts.limit;
   const tags = opts.tag.map(parseTag);
@@ -139,7 +139,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     const jobid = positional[1];
     const sort = opts.sort;
     return await withStore(ctx.settings, async (store) => {
-      const { requireJobs } = await import("../../query/store.ts");
+      const { requireJobs } = await import("../../query/mod.ts");
       const [job] = await requireJobs(store, [jobid], "start_us, hosts");
       const page = await list.listProcs(
         store,

@@ -10,12 +10,24 @@ export const command = defineCommand({
     "[JOBID...] [--exp NAME | --tag K:V] [--features F1,F2,...]",
     " [--method zscore|modified-zscore|iqr|all]",
     " [--by KEY] [--json]",
+    "--against MODEL [JOBID...] [--method M] [--features F1,F2]",
+    " [--json]",
+    "--procs JOBID [--by exe|op|mpirank] [--threads]",
+    " [--method M] [--json]",
   ],
   description:
     `Finds jobs whose features stand out among comparable jobs, at least 4 of
 them: jobs of the same experiment (exp_name and exp_component), jobs with
 the same job tag, or the jobs named. Reports which method flagged which
-feature of which job, and by how much.`,
+feature of which job, and by how much.
+
+With --against MODEL, judges each job named (one is enough; none: the
+jobs of the model's experiment it was not trained on) against a reference
+model (epmt refmodel): every job metric, every op's and every executable's
+metrics. With --procs JOBID, finds stragglers inside one job: processes
+that stand out among their siblings (same executable, op, or the MPI ranks
+of one program) in cpu time, wall time, rssmax or I/O; --threads: threads
+among the other threads of their process.`,
   positionals: [{
     name: "JOBID",
     variadic: true,
@@ -52,17 +64,37 @@ feature of which job, and by how much.`,
       short: "m",
       type: "string",
       value: "M",
-      choices: ["zscore", "modified-zscore", "iqr", "all"],
+      choices: ["zscore", "modified-zscore", "iqr", "mahalanobis", "all"],
       default: "all",
       help: "zscore (|z| > 3), modified-zscore (|0.6745 (x - median) / MAD| " +
-        "> 3.5), iqr (beyond 1.5 IQR from the quartiles), or all",
+        "> 3.5), iqr (beyond 1.5 IQR from the quartiles), or all; with " +
+        "--against also mahalanobis (a robust distance over all job " +
+        "metrics at once, beyond the chi-square 0.999 limit)",
     },
     {
       long: "by",
       type: "string",
       value: "KEY",
       help: "per process-tag value instead (--by op: the processes tagged " +
-        "op:ocean in each job form ocean's features)",
+        "op:ocean in each job form ocean's features); with --procs: what " +
+        "siblings share, exe (default), op or mpirank",
+    },
+    {
+      long: "against",
+      type: "string",
+      value: "MODEL",
+      help: "judge the jobs against reference model MODEL",
+    },
+    {
+      long: "procs",
+      type: "string",
+      value: "JOBID",
+      help: "stragglers among the processes of job JOBID",
+    },
+    {
+      long: "threads",
+      type: "flag",
+      help: "with --procs: threads among the threads of their process",
     },
     {
       long: "json",
@@ -70,20 +102,39 @@ feature of which job, and by how much.`,
       help: "every score, raw values (units in the names)",
     },
   ],
-  notes: `With 10 jobs or fewer no z-score can pass 3 (|z| <= sqrt(n - 1)); the
+  notes: `Against a model, spreads below 5% of the median count as 5% (repeated
+runs vary by a few percent), so changes of less than about a quarter are
+not called outliers. Stragglers also differ from their siblings' median by
+at least 0.1 s, 1 MiB or 1 MiB of I/O.
+With 10 jobs or fewer no z-score can pass 3 (|z| <= sqrt(n - 1)); the
 modified z-score and IQR methods are the ones that work on small groups.`,
 });
 
 /** `epmt outliers`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
   const { opts, positional } = ctx.parse(command, args);
+  if (opts.against !== undefined || opts.procs !== undefined) {
+    const { runBaseline } = await import("./outliers_baseline.ts");
+    return await runBaseline(ctx, opts, positional);
+  }
+  if (opts.threads) {
+    throw new UsageError("outliers: --threads goes with --procs JOBID");
+  }
+  if (opts.method === "mahalanobis") {
+    throw new UsageError(
+      "outliers: --method mahalanobis needs a model (--against MODEL)",
+    );
+  }
   if (opts.exp !== undefined && opts.tag !== undefined) {
     throw new UsageError("outliers: give --exp or --tag, not both");
   }
-  const stats = await import("../../query/stats.ts");
-  const o = await import("../../query/outliers.ts");
-  const { parseTag } = await import("../../query/filters.ts");
-  const methods = opts.method === "all" ? [...stats.METHODS] : [opts.method];
+  const q = await import("../../query/mod.ts");
+  const stats = q;
+  const o = q;
+  const { parseTag } = q;
+  const methods = opts.method === "all"
+    ? [...stats.METHODS]
+    : [opts.method as typeof stats.METHODS[number]];
   const features = opts.features === undefined
     ? opts.by === undefined
       ? o.DEFAULT_FEATURES
@@ -92,9 +143,9 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (features.length === 0) {
     throw new UsageError("outliers: --features names no feature");
   }
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson } = await import("../../query/table.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     if (positional.length) await requireJobs(store, positional, "jobid");
     const sel = {

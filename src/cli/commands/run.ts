@@ -1,15 +1,16 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import { collectorEnv } from "../../job/collector.ts";
 import {
+  collectorEnv,
   currentJobContext,
+  isoLocal,
   type JobContext,
+  nowMs,
   recordRun,
   requireStarted,
   startJob,
   stopJob,
-} from "../../job/lifecycle.ts";
-import { isoLocal, nowMs } from "../../job/time.ts";
+} from "../../job/mod.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
 import { defineCommand } from "../options.ts";

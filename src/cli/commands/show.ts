@@ -94,17 +94,17 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     if (opts.exact) throw new UsageError("show: --exact goes with --tree");
   }
   const { depth, width, args: argsWidth, top: topN } = opts;
-  const { withStore, requireJobs } = await import("../../query/store.ts");
-  const show = await import("../../query/show.ts");
-  const { Writer } = await import("../../query/output.ts");
-  const { renderJson, renderTable } = await import("../../query/table.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
+  const show = await import("../../query/mod.ts");
+  const { Writer } = await import("../../query/mod.ts");
+  const { renderJson, renderTable } = await import("../../query/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
     const out = new Writer();
     const records: unknown[] = [];
     for (const [i, job] of jobs.entries()) {
       if (opts.tree) {
-        const { treeJson, treeLines } = await import("../../query/tree.ts");
+        const { treeJson, treeLines } = await import("../../query/mod.ts");
         const roots = await show.jobTree(store, job, {
           depth,
           width,
@@ -118,7 +118,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         if (i > 0) out.line();
         if (jobs.length > 1) out.line(`Job ${job.jobid}:`);
         if (roots.length === 0) {
-          out.line("no processes");
+          out.line(
+            job.procs_retired_us != null
+              ? "no processes: their rows were retired (epmt retire)"
+              : "no processes",
+          );
           continue;
         }
         out.line(renderTable(

@@ -1,8 +1,11 @@
 import { UsageError, UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
-import { collectorEnv } from "../../job/collector.ts";
-import { jobState, METADATA_FILE } from "../../job/layout.ts";
-import { currentJobContext } from "../../job/lifecycle.ts";
+import {
+  collectorEnv,
+  currentJobContext,
+  jobState,
+  METADATA_FILE,
+} from "../../job/mod.ts";
 import type { Context } from "../context.ts";
 import { print } from "../../io.ts";
 import { defineCommand } from "../options.ts";

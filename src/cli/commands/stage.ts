@@ -2,13 +2,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { UserError } from "../../errors.ts";
 import * as log from "../../log.ts";
 import {
+  currentJobContext,
+  currentJobDir,
   exists,
   METADATA_FILE,
+  readJobMetadata,
   RUNS_FILE,
   START_FILE,
-} from "../../job/layout.ts";
-import { currentJobContext, currentJobDir } from "../../job/lifecycle.ts";
-import { readJobMetadata } from "../../job/metadata.ts";
+} from "../../job/mod.ts";
 import type { Context } from "../context.ts";
 import { ioReason, print } from "../../io.ts";
 import { defineCommand } from "../options.ts";

@@ -1,4 +1,4 @@
-import { currentJobContext, startJob } from "../../job/lifecycle.ts";
+import { currentJobContext, startJob } from "../../job/mod.ts";
 import type { Context } from "../context.ts";
 import { defineCommand } from "../options.ts";
 

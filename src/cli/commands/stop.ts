@@ -1,5 +1,8 @@
-import { findCollectorLibs } from "../../job/collector.ts";
-import { currentJobContext, stopJob } from "../../job/lifecycle.ts";
+import {
+  currentJobContext,
+  findCollectorLibs,
+  stopJob,
+} from "../../job/mod.ts";
 import * as log from "../../log.ts";
 import type { Context } from "../context.ts";
 import { defineCommand } from "../options.ts";

@@ -49,12 +49,12 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   };
   if (opts.inputs.length === 0) {
     const { currentJobContext, currentJobDir } = await import(
-      "../../job/lifecycle.ts"
+      "../../job/mod.ts"
     );
     const c = await currentJobContext(ctx.settings, ctx.env, false);
     opts.inputs.push((await currentJobDir(c)).replace(/\/$/, ""));
   }
-  const { submitJobs } = await import("../../ingest/submit.ts");
+  const { submitJobs } = await import("../../ingest/mod.ts");
   const results = await submitJobs(ctx.settings, opts.inputs, {
     dryRun: opts.dryRun,
     drop: opts.drop,

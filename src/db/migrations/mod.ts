@@ -6,6 +6,9 @@
  * `provider`.
  */
 import type { Provider } from "../../settings/mod.ts";
+import { refmodels } from "./002_refmodels.ts";
+import { procsRetired } from "./003_procs_retired.ts";
+import { processesByMonth } from "./004_processes_by_month.ts";
 
 /** One step of the schema. */
 export interface Migration {
@@ -15,4 +18,8 @@ export interface Migration {
   statements(provider: Provider): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  refmodels,
+  procsRetired,
+  processesByMonth,
+];
