@@ -6,9 +6,7 @@
  * `Extras`).
  */
 import type { Row, SqlValue, Store } from "../db/mod.ts";
-import { json, jsonObject } from "../query/store.ts";
-import { unitOf } from "../query/metrics.ts";
-import { humanCount } from "../query/format.ts";
+import { humanCount, json, jsonObject, unitOf } from "../query/mod.ts";
 
 /** At most this many processes are drawn in the timeline. */
 export const MAX_GANTT = 4000;

@@ -5,9 +5,13 @@
  * so a report opened from a mail attachment fetches nothing.
  */
 import type { GroupSum, JobHeader, MetricRow, ReportData } from "./data.ts";
-import { humanCount, humanDuration, humanRatio } from "../query/format.ts";
-import { humanMetric } from "../query/metrics.ts";
-import { exitText } from "../query/status.ts";
+import {
+  exitText,
+  humanCount,
+  humanDuration,
+  humanMetric,
+  humanRatio,
+} from "../query/mod.ts";
 import { CHART_LIBRARY, CHART_LIBRARY_NAME } from "./chart_lib.ts";
 import CLIENT from "./client.js" with { type: "text" };
 import STYLE from "./style.css" with { type: "text" };

@@ -12,9 +12,13 @@ import {
   reportExtras,
   reportPage,
 } from "../report/mod.ts";
-import { listJobs } from "../query/list.ts";
-import { type JobFilter, parseDate, parseTag } from "../query/filters.ts";
-import { unitOf } from "../query/metrics.ts";
+import {
+  type JobFilter,
+  listJobs,
+  parseDate,
+  parseTag,
+  unitOf,
+} from "../query/mod.ts";
 import { UserError } from "../errors.ts";
 import * as log from "../log.ts";
 import {

@@ -6,8 +6,7 @@
  */
 import type { Row } from "../db/mod.ts";
 import { esc, page, type PageOptions, utcTime } from "../report/mod.ts";
-import { humanCount, humanDuration } from "../query/format.ts";
-import { exitText } from "../query/status.ts";
+import { exitText, humanCount, humanDuration } from "../query/mod.ts";
 
 /** The bar of links at the top of every served page. */
 export const NAV = `<nav><a href="/">jobs</a><a href="/exp">experiments</a>` +

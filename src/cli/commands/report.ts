@@ -67,7 +67,7 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (opts.json && opts.compare) {
     throw new UsageError("report: --json goes with one JOBID");
   }
-  const { withStore, requireJobs } = await import("../../query/store.ts");
+  const { withStore, requireJobs } = await import("../../query/mod.ts");
   const report = await import("../../report/mod.ts");
   const out = await withStore(ctx.settings, async (store) => {
     await requireJobs(store, positional, "jobid");
