@@ -47,6 +47,8 @@ export interface JobHeader {
   verdict: string | null;
   /** Outlier and other flags raised on this job. */
   flags: string[];
+  /** The reference model the job is judged against, when one covers it. */
+  model: string | null;
 }
 
 /** Time spent by one group of processes (an op or an executable). */
@@ -101,13 +103,20 @@ export interface TreeNode {
   children?: TreeNode[];
 }
 
+/** A reference model's median of a metric and the band around it. */
+export interface Band {
+  median: number;
+  low: number;
+  high: number;
+}
+
 /** One row of the metrics table. */
 export interface MetricRow {
   name: string;
   unit: string;
   value: number | null;
   /** The reference model's median and band, when a model covers the job. */
-  model?: { median: number; low: number; high: number } | null;
+  model?: Band | null;
 }
 
 /** What one job's report holds. */
@@ -135,7 +144,9 @@ export interface Extras {
   /** idx of the processes on the critical path. */
   criticalPath?: number[];
   /** Per metric (proc_sums names): the model's median and band. */
-  model?: Record<string, { median: number; low: number; high: number }>;
+  model?: Record<string, Band>;
+  /** The name of that reference model. */
+  modelName?: string;
 }
 
 /** Reads extras for a job; hooked to analysis and baselines. */
@@ -320,6 +331,7 @@ function header(job: Row, ex: Extras): JobHeader {
     efficiency: ex.efficiency ?? null,
     verdict: ex.verdict ?? null,
     flags: ex.flags ?? [],
+    model: ex.modelName ?? null,
   };
 }
 

@@ -16,6 +16,9 @@ import { CHART_LIBRARY, CHART_LIBRARY_NAME } from "./chart_lib.ts";
 import CLIENT from "./client.js" with { type: "text" };
 import STYLE from "./style.css" with { type: "text" };
 
+/** Flags shown in the header at most. */
+const MAX_FLAGS = 12;
+
 /** How the page gets the chart library. */
 export interface PageOptions {
   /**
@@ -212,12 +215,18 @@ function headerHtml(j: JobHeader): string {
   for (const [k, v] of Object.entries(j.annotations)) {
     rows.push([`annotation ${k}`, text(v)]);
   }
+  if (j.model !== null) rows.push(["reference model", j.model]);
   if (j.efficiency !== null) {
     rows.push(["efficiency", `${(j.efficiency * 100).toFixed(1)} %`]);
   }
   const badges = [
     ...(j.verdict ? [`<span class="verdict">${esc(j.verdict)}</span>`] : []),
-    ...j.flags.map((f) => `<span class="flag">${esc(f)}</span>`),
+    ...j.flags.slice(0, MAX_FLAGS).map((f) =>
+      `<span class="flag">${esc(f)}</span>`
+    ),
+    ...(j.flags.length > MAX_FLAGS
+      ? [`<span class="flag">${j.flags.length - MAX_FLAGS} more flags</span>`]
+      : []),
     ...(j.exitcode
       ? [`<span class="flag">exit ${esc(j.exitcode)}</span>`]
       : []),

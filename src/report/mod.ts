@@ -8,6 +8,7 @@
  * if (data) await Deno.writeTextFile("123.html", reportPage(data));
  */
 export {
+  type Band,
   type Extras,
   type ExtrasSource,
   type Gantt,
@@ -28,4 +29,10 @@ export {
   utcTime,
 } from "./html.ts";
 export { CHART_LIBRARY, CHART_LIBRARY_NAME } from "./chart_lib.ts";
-export { reportExtras } from "./extras.ts";
+export {
+  bandOf,
+  flagTexts,
+  modelBands,
+  modelFor,
+  reportExtras,
+} from "./extras.ts";

@@ -5,9 +5,11 @@
  */
 import type { SqlValue, Store } from "../db/mod.ts";
 import {
+  bandOf,
   CHART_LIBRARY,
   comparePage,
   loadReport,
+  modelFor,
   type ReportData,
   reportExtras,
   reportPage,
@@ -257,6 +259,22 @@ async function experiment(store: Store, url: URL): Promise<Response> {
     `SELECT count(*) AS n FROM jobs WHERE ${where}`,
     [q.name, component],
   );
+  // The model band of the experiment's newest model, in display units.
+  const model = await modelFor(store, {
+    exp_name: q.name,
+    exp_component: component,
+    tags: "{}",
+  });
+  const stats = model?.stats.job[metric];
+  const b = stats ? bandOf(stats) : null;
+  const band = b
+    ? {
+      median: display(metric, b.median),
+      low: display(metric, b.low),
+      high: display(metric, b.high),
+      model: model!.name,
+    }
+    : null;
   const points = rows
     .filter((r) => typeof r.v === "number" && typeof r.start_us === "number")
     .map((r) => ({
@@ -274,7 +292,7 @@ async function experiment(store: Store, url: URL): Promise<Response> {
       metrics: EXP_METRICS,
       unit: displayUnit(metric),
       points,
-      band: null,
+      band,
       total: Number(n),
     }),
   );

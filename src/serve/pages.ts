@@ -168,7 +168,7 @@ export interface ExpView {
   unit: string;
   points: ExpPoint[];
   /** The reference model's band for this metric, when one exists. */
-  band: { median: number; low: number; high: number } | null;
+  band: { median: number; low: number; high: number; model: string } | null;
   /** How many jobs there are, when more than are drawn. */
   total: number;
 }
@@ -192,7 +192,9 @@ export function experimentPage(v: ExpView): string {
 </form>
 <p class="note">${
     v.band
-      ? "The green band is the reference model's band, the dashed line its median."
+      ? `The green band is reference model ${
+        esc(v.band.model)
+      }'s band (where the modified z-score stays within 3.5), the dashed line its median.`
       : "No reference model covers this experiment."
   } Click a point to open its job.</p>
 <div class="chart" id="experiment" style="height:460px"></div>

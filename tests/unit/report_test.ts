@@ -17,7 +17,7 @@ import {
   processTree,
   unionLength,
 } from "../../src/report/data.ts";
-import { esc, reportPage } from "../../src/report/mod.ts";
+import { bandOf, esc, reportExtras, reportPage } from "../../src/report/mod.ts";
 import {
   BadRequest,
   intParam,
@@ -208,6 +208,118 @@ Deno.test("the handler: statuses of pages and mistakes", async (t) => {
         if (status !== 200) assert(!/\.ts:\d+/.test(text), text);
       });
     }
+  } finally {
+    await store.close();
+  }
+});
+
+// Four alike jobs make a reference model; a fifth uses twice their cpu.
+const exp = { expName: "OM4_band", expComponent: "ocean" };
+for (const [i, scale] of [1, 1.02, 0.98, 1.01].entries()) {
+  await b.epmt([
+    "submit",
+    await writeWorkflowJob(jobs, `m-${i}`, {
+      procs: 30,
+      cpuScale: scale,
+      startUs: Date.UTC(2026, 10, 1 + i) * 1000,
+      ...exp,
+    }),
+  ]);
+}
+await b.epmt([
+  "submit",
+  await writeWorkflowJob(jobs, "m-slow", {
+    procs: 30,
+    cpuScale: 2,
+    startUs: Date.UTC(2026, 10, 9) * 1000,
+    ...exp,
+  }),
+]);
+const made = await b.epmt([
+  "refmodel",
+  "create",
+  "om4",
+  "m-0",
+  "m-1",
+  "m-2",
+  "m-3",
+]);
+assertEquals(made.code, 0, made.stderr);
+
+Deno.test("bandOf(): median ± 3.5 MAD / 0.6745, with a floor of 5 % of the median", () => {
+  const b1 = bandOf({ median: 100, mad: 10 });
+  assert(Math.abs(b1.high - (100 + 3.5 * 10 / 0.6745)) < 1e-9);
+  assert(Math.abs(b1.low - (100 - 3.5 * 10 / 0.6745)) < 1e-9);
+  const b2 = bandOf({ median: 100, mad: 0 });
+  assert(Math.abs(b2.high - (100 + 3.5 * 5 / 0.6745)) < 1e-9);
+});
+
+Deno.test("report extras: the model's band per metric, the slow job flagged", async () => {
+  const store = await openStore(loadSettings(b.env).settings, {
+    create: false,
+    readOnly: true,
+  });
+  try {
+    const cpuRow = async (jobid: string) => {
+      const r = (await loadReport(store, jobid, reportExtras))!;
+      return { r, m: r.metrics.find((m) => m.name === "cpu_time")! };
+    };
+    const normal = await cpuRow("m-1");
+    assertEquals(normal.r.job.model, "om4");
+    assert(normal.m.model, "cpu_time has a band");
+    assert(
+      normal.m.value! >= normal.m.model.low &&
+        normal.m.value! <= normal.m.model.high,
+      JSON.stringify(normal.m),
+    );
+    assertEquals(
+      normal.r.job.flags.filter((f) => /^cpu_time /.test(f)),
+      [],
+    );
+    const slow = await cpuRow("m-slow");
+    assert(slow.m.value! > slow.m.model!.high, JSON.stringify(slow.m));
+    const flag = slow.r.job.flags.find((f) => /^cpu_time /.test(f));
+    assertMatch(
+      flag ?? "",
+      /^cpu_time (1\.9\d|2\.0\d)× median \(.*modified-zscore/,
+    );
+    const html = reportPage(slow.r);
+    assertStringIncludes(html, "<th>model band</th>");
+    assertStringIncludes(html, '<tr class="out"><td>cpu_time</td>');
+    assertStringIncludes(html, "reference model</dt><dd>om4");
+    // A job no model covers has neither.
+    const none = (await loadReport(store, "u-1", reportExtras))!;
+    assertEquals([none.job.model, none.job.flags], [null, []]);
+    assert(none.metrics.every((m) => !m.model));
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("the experiment view carries the model's band", async () => {
+  const store = await openStore(loadSettings(b.env).settings, {
+    create: false,
+    readOnly: true,
+  });
+  try {
+    const r = await makeHandler(store)(
+      new Request(
+        "http://127.0.0.1/exp?name=OM4_band&component=ocean&metric=cpu_time",
+      ),
+    );
+    assertEquals(r.status, 200);
+    const html = await r.text();
+    const data = JSON.parse(/id="epmt-data">(.*?)<\/script>/s.exec(html)![1]);
+    assertEquals(data.points.length, 5);
+    assertEquals(data.band.model, "om4");
+    // In seconds, as the points: the slow job above the band, the rest in.
+    const slow = data.points.at(-1);
+    assertEquals(slow.jobid, "m-slow");
+    assert(slow.value > data.band.high);
+    for (const p of data.points.slice(0, 4)) {
+      assert(p.value >= data.band.low && p.value <= data.band.high);
+    }
+    assertStringIncludes(html, "reference model om4");
   } finally {
     await store.close();
   }
