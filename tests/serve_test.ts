@@ -330,7 +330,7 @@ Deno.test("serve: other hosts warn, SIGTERM stops, bad options and databases are
     const cases: [string[], Record<string, string>, number, RegExp][] = [
       [["serve", "--port", "70000"], {}, 2, /--port 70000 is not a port/],
       [["serve", "--port", "x"], {}, 2, /port/],
-      [["serve", "extra"], {}, 2, /unexpected extra/],
+      [["serve", "extra"], {}, 2, /serve takes no arguments/],
       [
         ["serve", "--port", "0"],
         { EPMT_DB_FILENAME: join(box.dir, "none.db") },

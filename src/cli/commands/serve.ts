@@ -39,10 +39,8 @@ proxy (with its login) in front; docs/report.md shows how.`,
 
 /** `epmt serve`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
-  const { opts, positional } = ctx.parse(command, args);
-  if (positional.length) {
-    throw new UsageError(`serve: unexpected ${positional[0]}`);
-  }
+  // The table takes no positionals: the parser refuses any.
+  const { opts } = ctx.parse(command, args);
   if (opts.port > 65535) {
     throw new UsageError(`serve: --port ${opts.port} is not a port (0-65535)`);
   }
