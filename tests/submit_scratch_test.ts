@@ -4,6 +4,7 @@
  * those of runs still going.
  */
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { assert, assertEquals } from "./assert.ts";
 import { epmt, LAUNCHER, sandbox } from "./helpers.ts";
 import { bigJob } from "./submit_jobs.ts";
@@ -35,7 +36,9 @@ Deno.test("the next submit removes what a killed submit extracted", async () => 
     stderr: "null",
   }).spawn();
   const deadline = Date.now() + 60_000;
-  while (scratchDirs(tmp).length === 0) {
+  // Until its owner file is there: a run killed between making the
+  // directory and locking the file is, rightly, only cleaned after an hour.
+  while (!scratchDirs(tmp).some((d) => existsSync(join(tmp, d, ".owner")))) {
     assert(Date.now() < deadline, "submit made no scratch directory");
     await sleep(2);
   }

@@ -43,8 +43,13 @@ export const COMMANDS: Record<string, Entry> = {
     load: () => import("./commands/list.ts"),
   },
   show: {
-    summary: "summarise one job (--tree: its process tree)",
+    summary:
+      "summarise one job (--tree: its process tree; --critical: its critical path)",
     load: () => import("./commands/show.ts"),
+  },
+  ops: {
+    summary: "where a job's time went, op by op (or step by step)",
+    load: () => import("./commands/ops.ts"),
   },
   export: {
     summary: "write jobs, processes or threads as JSON or CSV",
@@ -73,6 +78,10 @@ export const COMMANDS: Record<string, Entry> = {
   rca: {
     summary: "rank what makes a job differ from a reference (root cause)",
     load: () => import("./commands/rca.ts"),
+  },
+  analyze: {
+    summary: "(re)run the analysis stored with jobs",
+    load: () => import("./commands/analyze.ts"),
   },
   annotate: {
     summary: "attach key=value annotations to a job",

@@ -17,6 +17,7 @@ export const SCHEMA_VERSION = 1 + MIGRATIONS.length;
 /** Every table epmt owns, in an order that drops cleanly. */
 export const TABLES = [
   "refmodels", // baselines helper
+  "analyses",
   "processes",
   "jobs",
   "users",

@@ -278,6 +278,18 @@ async function submitDir(
       seconds(performance.now() - t1)
     }`,
   );
+  if (settings.analyze_on_submit) {
+    const t2 = performance.now();
+    const { analyzeAtSubmit } = await import("../analysis/mod.ts");
+    const a = await analyzeAtSubmit(store, summary.row, job.table);
+    log.info(
+      `job ${job.info.jobid}: ${
+        a.error
+          ? "analysis failed"
+          : `analysed (${a.verdict}, ${a.flags} flags)`
+      } in ${seconds(performance.now() - t2)}`,
+    );
+  }
   return result;
 }
 

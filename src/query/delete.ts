@@ -51,6 +51,7 @@ export async function deleteJobs(
     const jobs = await plan(tx, store, ids);
     for (const j of jobs) {
       await tx.execute("DELETE FROM processes WHERE jobid = ?", [j.jobid]);
+      await tx.execute("DELETE FROM analyses WHERE jobid = ?", [j.jobid]);
       await tx.execute("DELETE FROM jobs WHERE jobid = ?", [j.jobid]);
     }
     return jobs;

@@ -47,25 +47,36 @@ export function mergeExecChains(rows: readonly TreeRow[]): MergedRows {
   const chains = new Map<string, { at: number; generation: number }>();
   /** Where the rows of a folded image went (its idx -> the head's idx). */
   const movedTo = new Map<number, number>();
+  // Rows are copied only when they change (most do not): a 100,000-row
+  // job is not copied whole.
+  const copied: boolean[] = [];
   for (const row of rows) {
     const generation = row[GEN];
-    const r = [...row] as TreeRow;
+    let r = row as TreeRow;
+    let own = false;
     const parent = r[PARENT];
     if (parent !== null && movedTo.has(parent)) {
+      r = [...row] as TreeRow;
+      own = true;
       r[PARENT] = movedTo.get(parent)!;
     }
     if (generation === undefined || generation === null) {
       out.push(r);
+      copied.push(own);
       absorbed.push(0);
       continue;
     }
     const key = `${r[HOST] ?? ""}\0${r[PID]}`;
     const chain = chains.get(key);
-    const head = chain ? out[chain.at] : undefined;
+    let head = chain ? out[chain.at] : undefined;
     if (
       chain && head && generation === chain.generation + 1 &&
       head[PARENT] === r[PARENT]
     ) {
+      if (!copied[chain.at]) {
+        head = out[chain.at] = [...head] as TreeRow;
+        copied[chain.at] = true;
+      }
       head[EXE] = `${head[EXE] ?? ""} ⇒ ${r[EXE] ?? ""}`;
       head[ARGS] = r[ARGS];
       head[CPU] = sum(head[CPU], r[CPU]);
@@ -79,6 +90,7 @@ export function mergeExecChains(rows: readonly TreeRow[]): MergedRows {
     }
     chains.set(key, { at: out.length, generation });
     out.push(r);
+    copied.push(own);
     absorbed.push(0);
   }
   return { rows: out, absorbed: Int32Array.from(absorbed) };

@@ -196,6 +196,10 @@ export interface JobFilter {
   exp?: string;
   /** Only these job ids. */
   jobids?: string[];
+  /** Only jobs whose stored analysis flagged something (src/analysis). */
+  flagged?: boolean;
+  /** Only jobs without a stored analysis, or whose analysis failed. */
+  unanalyzed?: boolean;
 }
 
 /** The filter as conditions on `jobs`. */
@@ -214,6 +218,20 @@ export function jobConditions(provider: Provider, f: JobFilter): Condition {
     conds.push({ sql: "jobs.start_us < ?", params: [f.before] });
   }
   for (const tag of f.tags ?? []) conds.push(jobHasTag(provider, tag));
+  if (f.flagged) {
+    conds.push({
+      sql: "EXISTS (SELECT 1 FROM analyses a WHERE a.jobid = jobs.jobid " +
+        "AND a.num_flags > 0)",
+      params: [],
+    });
+  }
+  if (f.unanalyzed) {
+    conds.push({
+      sql: "NOT EXISTS (SELECT 1 FROM analyses a WHERE a.jobid = jobs.jobid " +
+        "AND a.error IS NULL)",
+      params: [],
+    });
+  }
   if (f.jobids !== undefined) {
     conds.push(
       f.jobids.length === 0 ? { sql: "1 = 0", params: [] } : {

@@ -17,6 +17,14 @@ import { json, jsonObject } from "./store.ts";
 import { renderFields, renderTable } from "./table.ts";
 import { TREE_SQL, TREE_TO_DEPTH_SQL } from "./sql.ts";
 import { buildTree, type TreeOptions, type TreeRow } from "./tree.ts";
+import {
+  efficiencyFields,
+  efficiencyRecord,
+  type JobAnalysis,
+  opRecord,
+  verdictRecord,
+  verdictText,
+} from "../analysis/mod.ts";
 
 /** Everything `show` prints about one job. */
 export interface JobSummary {
@@ -25,6 +33,10 @@ export interface JobSummary {
   failed: number;
   /** The processes with the most cpu time, most first. */
   top: Row[];
+  /** Efficiency, verdicts and ops (src/analysis), when computed. */
+  analysis?: JobAnalysis;
+  /** What the analysis stored at submit says, as --json shows it. */
+  stored?: Record<string, unknown> | null;
 }
 
 /** Reads the summary of a job known to exist (`job` is its jobs row). */
@@ -90,6 +102,7 @@ export function summaryRecord(s: JobSummary): Record<string, unknown> {
     loaded_us: j.loaded_us,
     procs_retired_us: j.procs_retired_us ?? null,
     proc_sums: sums,
+    ...analysisRecord(s),
     top_procs: s.top.map((p) => ({
       idx: p.idx,
       host: p.host,
@@ -103,6 +116,22 @@ export function summaryRecord(s: JobSummary): Record<string, unknown> {
       exitsignal: p.exitsignal,
     })),
   };
+}
+
+function analysisRecord(s: JobSummary): Record<string, unknown> {
+  const a = s.analysis;
+  const out: Record<string, unknown> = {};
+  if (a) {
+    out.efficiency = efficiencyRecord(a.efficiency);
+    out.verdict = verdictRecord(a.verdict);
+    out.ops = {
+      by: a.ops.by,
+      grouping: a.ops.grouping,
+      ops: a.ops.ops.map(opRecord),
+    };
+  }
+  if (s.stored !== undefined) out.analysis = s.stored;
+  return out;
 }
 
 /** The summary for people: labelled lines, then the top processes. */
@@ -169,6 +198,11 @@ export function summaryText(s: JobSummary): string {
       } (rchar, wchar)`,
     ],
   );
+  if (s.analysis) {
+    fields.push(...efficiencyFields(s.analysis.efficiency));
+    fields.push(["Verdict", verdictText(s.analysis.verdict)]);
+  }
+  if (s.stored !== undefined) fields.push(["Analysis", storedText(s.stored)]);
   const tags = tagsText(jsonObject(j.tags));
   if (tags) fields.push(["Job tags", tags]);
   const procTags = (json<Record<string, unknown>[]>(j.proc_tags) ?? []).map(
@@ -215,7 +249,61 @@ export function summaryText(s: JobSummary): string {
       "  ",
     );
   }
+  const ops = s.analysis?.ops;
+  if (ops && ops.ops.length) {
+    text +=
+      `\n\nWhere the time went (${
+        ops.grouping === "tag" ? `by process tag ${ops.by}` : "steps of the job"
+      }; epmt ops for more):\n` + renderTable(
+        [
+          { title: ops.grouping === "tag" ? "OP" : "STEP" },
+          { title: "PROCS", align: "right" },
+          { title: "WALL", align: "right" },
+          { title: "%WALL", align: "right" },
+          { title: "CPU", align: "right" },
+          { title: "%CPU", align: "right" },
+          { title: "VERDICT" },
+        ],
+        ops.ops.map((o) => [
+          shorten(o.op, 40),
+          humanCount(o.procs),
+          humanDuration(o.wall_us),
+          percent(o.share_wall),
+          humanDuration(o.cpu_us),
+          percent(o.share_cpu),
+          o.verdict.kind,
+        ]),
+        "  ",
+      );
+  }
   return text;
+}
+
+function percent(f: number | null): string {
+  return f === null ? "-" : `${Math.round(f * 100)}%`;
+}
+
+/** The stored analysis on one line: when, flags, or its error. */
+function storedText(a: Record<string, unknown> | null): string {
+  if (a === null) return "not analysed at submit (epmt analyze JOBID)";
+  const when = humanTime(num(a.analyzed_us));
+  if (typeof a.error === "string" && a.error) {
+    return `failed at ${when}: ${a.error}`;
+  }
+  const flags = Array.isArray(a.flags) ? a.flags : [];
+  const model = typeof a.model === "string" && a.model
+    ? `against model ${a.model}`
+    : "no reference model";
+  if (flags.length === 0) return `${when}, ${model}, no flags`;
+  const list = flags.slice(0, 5).map((f) => {
+    const r = f as Record<string, unknown>;
+    return `${r.op ? `${r.op}:` : ""}${r.feature} (score ${
+      typeof r.score === "number" ? r.score.toFixed(1) : r.score
+    })`;
+  });
+  return `${when}, ${model}, ${flags.length} flagged: ${list.join(", ")}${
+    flags.length > 5 ? ", …" : ""
+  }`;
 }
 
 function kib(v: number | null | undefined): number | null {

@@ -68,6 +68,18 @@ export interface TreeOptions {
    * siblings. @default 10
    */
   similar?: number;
+  /**
+   * Keep on each group the idx of the processes it stands for, as
+   * `members` (epmt ops groups a job's steps so). A folded exec chain is
+   * its first image's idx.
+   */
+  members?: boolean;
+  /**
+   * Lines down to this many levels (1: the roots only); deeper groups are
+   * left with no children. Grouping still compares whole subtrees.
+   * @default all
+   */
+  levels?: number;
 }
 
 /** Identical siblings merged: what one line of the tree shows. */
@@ -92,6 +104,8 @@ export interface TreeGroup {
    */
   variants?: number;
   children: TreeGroup[];
+  /** With `members` asked for: the idx of the processes it stands for. */
+  members?: number[];
   /** Set on a summary line standing for `count` processes of other kinds. */
   others?: {
     /** Distinct lines (signatures) summed up. */
@@ -173,6 +187,7 @@ export function buildTree(
       hidden: hid,
       ...(variants > 1 ? { variants } : {}),
       children: [],
+      ...(opts.members ? { members: members.map((m) => rows[m][IDX]) } : {}),
     };
   };
 
@@ -190,9 +205,10 @@ export function buildTree(
     return [...bySig.values()];
   };
 
-  // Groups still to expand, with the processes each stands for.
-  const todo: [TreeGroup, number[]][] = [];
-  const limit = (exact: number[][]): TreeGroup[] => {
+  // Groups still to expand, with the processes each stands for and level.
+  const todo: [TreeGroup, number[], number][] = [];
+  const levels = opts.levels ?? Infinity;
+  const limit = (exact: number[][], level: number): TreeGroup[] => {
     const buckets = similar > 0
       ? mergeSimilar(exact)
       : exact.map((b) => ({ b, kinds: 1 }));
@@ -200,7 +216,7 @@ export function buildTree(
     const shown = cut ? buckets.slice(0, width) : buckets;
     const out = shown.map(({ b, kinds }) => {
       const g = group(b, kinds);
-      todo.push([g, b]);
+      if (level + 1 < levels) todo.push([g, b, level]);
       return g;
     });
     if (cut) out.push(othersLine(buckets.slice(width).map((x) => x.b)));
@@ -265,10 +281,10 @@ export function buildTree(
     return count;
   };
 
-  const roots = limit(bucket([0]));
+  const roots = limit(bucket([0]), 0);
   while (todo.length) {
-    const [g, members] = todo.pop()!;
-    g.children = limit(bucket(members.map((m) => m + 1)));
+    const [g, members, level] = todo.pop()!;
+    g.children = limit(bucket(members.map((m) => m + 1)), level + 1);
   }
   return roots;
 }

@@ -43,6 +43,10 @@ export interface Settings {
    * of jobs started more than this many days ago; 0 keeps them.
    */
   retire_procs_ndays: number;
+  /** Submit analyses each job (efficiency, verdicts, flags vs a model). */
+  analyze_on_submit: boolean;
+  /** `epmt stop` prints a short summary of the job to stderr. */
+  job_summary: boolean;
 }
 
 type Kind =
@@ -93,6 +97,8 @@ export const KEYS: readonly KeySpec[] = [
   spec("max_metadata_bytes", "positive"),
   spec("retire_jobs_ndays", "days"),
   spec("retire_procs_ndays", "days"),
+  spec("analyze_on_submit", "boolean"),
+  spec("job_summary", "boolean"),
 ];
 
 export function defaults(): Settings {
@@ -120,6 +126,8 @@ export function defaults(): Settings {
     max_metadata_bytes: DEFAULT_LIMITS.metadataBytes,
     retire_jobs_ndays: 0,
     retire_procs_ndays: 0,
+    analyze_on_submit: true,
+    job_summary: false,
   };
 }
 

@@ -55,6 +55,19 @@ otherwise; or the processes of one job, in start order.`,
       help: "jobs of this experiment (exp_name)",
     },
     {
+      long: "flagged",
+      type: "flag",
+      group: "jobs",
+      help: "jobs whose analysis at submit (or epmt analyze) flagged " +
+        "something against a reference model",
+    },
+    {
+      long: "unanalyzed",
+      type: "flag",
+      group: "jobs",
+      help: "jobs not analysed yet, or whose analysis failed",
+    },
+    {
       long: "offset",
       type: "int",
       value: "N",
@@ -131,7 +144,17 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     if (positional.length !== 2) {
       throw new UsageError("list procs: name one JOBID");
     }
-    for (const o of ["user", "after", "before", "exp", "offset"] as const) {
+    for (
+      const o of [
+        "user",
+        "after",
+        "before",
+        "exp",
+        "offset",
+        "flagged",
+        "unanalyzed",
+      ] as const
+    ) {
       if (given.has(o)) {
         throw new UsageError(`list procs: --${o} is for listing jobs`);
       }
@@ -175,6 +198,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   }
   const now = Date.now() * 1000;
   const filter = {
+    flagged: opts.flagged,
+    unanalyzed: opts.unanalyzed,
     user: opts.user,
     exp: opts.exp,
     tags,

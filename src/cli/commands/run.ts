@@ -82,6 +82,8 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   if (auto) {
     try {
       await stopJob(c, ctx.env, false);
+      const { printJobSummary } = await import("../job_summary.ts");
+      await printJobSummary(ctx.settings, c.dir);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       log.warning(e.message);

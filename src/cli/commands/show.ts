@@ -5,15 +5,22 @@ import { defineCommand } from "../options.ts";
 /** The table of `epmt show`: parser, help and completion come from it. */
 export const command = defineCommand({
   name: "show",
-  summary: "summarise one job (--tree: its process tree)",
+  summary:
+    "summarise one job (--tree: its process tree; --critical: its critical path)",
   synopsis: [
     "[--top N] [--tree [--exact] [--depth N] [--width N] [--args N]]",
     " [--json] JOBID...",
+    "--critical [--json] JOBID...",
   ],
   description:
     `Summarises a job on one screen: who, where, when, wall and cpu time, cpu
-over wall, peak memory, I/O, failed processes, tags, annotations and the
-processes that used the most cpu.`,
+over wall, peak memory, I/O, failed processes, tags, annotations, the
+processes that used the most cpu, and where the time went: the allocation's
+efficiency (cores, memory and time limit requested, from the job's
+environment, against what was used; "not requested" where it does not
+tell), a verdict with the numbers behind it (cpu-bound, io-wait,
+waiting-on-children, idle, underused, memory-heavy, mixed), the time by op
+(epmt ops) and what the analysis at submit found (docs/analysis.md).`,
   positionals: [{ name: "JOBID", variadic: true, help: "the jobs to show" }],
   options: [
     {
@@ -70,21 +77,35 @@ processes that used the most cpu.`,
       help: "cut args longer than N characters (0: never)",
     },
     {
+      long: "critical",
+      type: "flag",
+      group: "critical path",
+      help: "print the critical path instead: the processes the job's wall " +
+        "time waited on, from the root down (children that ran one after " +
+        "another all; of those side by side, the one that ended last), " +
+        "each with its wall time, share of the job and self time",
+    },
+    {
       long: "json",
       type: "flag",
       group: "output",
-      help: "raw values for scripts (µs, KiB, bytes; units in the names)",
+      help: "raw values for scripts (µs, KiB, bytes; units in the names); " +
+        "efficiency (fractions), verdict, ops, analysis",
     },
   ],
   notes: `examples:
   epmt show 4711
-  epmt show --tree --depth 2 4711`,
+  epmt show --tree --depth 2 4711
+  epmt show --critical 4711`,
 });
 
 /** `epmt show`. */
 export async function run(ctx: Context, args: string[]): Promise<number> {
   const { opts, positional, given } = ctx.parse(command, args);
   if (positional.length === 0) throw new UsageError("show: name a JOBID");
+  if (opts.critical && opts.tree) {
+    throw new UsageError("show: give --tree or --critical, not both");
+  }
   if (!opts.tree) {
     for (const o of ["depth", "width", "args"] as const) {
       if (given.has(o)) {
@@ -98,11 +119,27 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
   const show = await import("../../query/mod.ts");
   const { Writer } = await import("../../query/mod.ts");
   const { renderJson, renderTable } = await import("../../query/mod.ts");
+  const a = await import("../../analysis/mod.ts");
   return await withStore(ctx.settings, async (store) => {
     const jobs = await requireJobs(store, positional);
     const out = new Writer();
     const records: unknown[] = [];
     for (const [i, job] of jobs.entries()) {
+      const jobid = String(job.jobid);
+      if (opts.critical) {
+        const procs = await a.readProcs(store, jobid, "critical");
+        const wall = a.jobWall(
+          job,
+          a.unionLength(procs.start, procs.end, a.allOf(procs)),
+        );
+        const steps = a.criticalPath(procs, wall);
+        if (opts.json) records.push(a.criticalRecord(jobid, wall, steps));
+        else {
+          if (i > 0) out.line();
+          out.line(a.criticalText(jobid, wall, steps));
+        }
+        continue;
+      }
       if (opts.tree) {
         const { treeJson, treeLines } = await import("../../query/mod.ts");
         const roots = await show.jobTree(store, job, {
@@ -137,6 +174,11 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
         ));
       } else {
         const summary = await show.jobSummary(store, job, topN);
+        summary.analysis = a.analyzeJob(
+          job,
+          await a.readProcs(store, jobid, a.needForOps(job, a.DEFAULT_OP_KEY)),
+        );
+        summary.stored = await a.storedAnalysis(store, jobid);
         if (opts.json) {
           records.push(show.summaryRecord(summary));
           continue;

@@ -18,7 +18,10 @@ non-zero status among its epmt run commands, else SLURM's exit code when
 run from an Epilog, else 0), the environment variables changed since start
 and the job tags, written atomically to job_metadata in the job directory.
 Unset LD_PRELOAD first if you exported epmt source: otherwise epmt stop
-itself is recorded in the job (it says so). With -n nothing is written.`,
+itself is recorded in the job (it says so). With -n nothing is written.
+With the setting job_summary on (EPMT_JOB_SUMMARY=1), prints a few lines
+to stderr for the job's log: wall and cpu time, allocation efficiency, the
+op that took longest and the job's verdict.`,
   options: [],
 });
 
@@ -32,6 +35,10 @@ export async function run(ctx: Context, args: string[]): Promise<number> {
     );
   }
   await stopJob(job, ctx.env, ctx.flags.dryRun);
+  if (!ctx.flags.dryRun) {
+    const { printJobSummary } = await import("../job_summary.ts");
+    await printJobSummary(ctx.settings, job.dir);
+  }
   return 0;
 }
 

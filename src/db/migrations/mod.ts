@@ -9,6 +9,7 @@ import type { Provider } from "../../settings/mod.ts";
 import { refmodels } from "./002_refmodels.ts";
 import { procsRetired } from "./003_procs_retired.ts";
 import { processesByMonth } from "./004_processes_by_month.ts";
+import { analyses } from "./005_analyses.ts";
 
 /** One step of the schema. */
 export interface Migration {
@@ -22,4 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   refmodels,
   procsRetired,
   processesByMonth,
+  // ---- helper timegoes: analysis at submit (issue 11) ----
+  analyses,
+  // ---- end timegoes ----
 ];
