@@ -147,6 +147,8 @@ export interface Extras {
   model?: Record<string, Band>;
   /** The name of that reference model. */
   modelName?: string;
+  /** Why no critical path is drawn, when one could have been. */
+  criticalNote?: string;
 }
 
 /** Reads extras for a job; hooked to analysis and baselines. */
@@ -240,7 +242,10 @@ export async function loadReport(
     job: header(job, ex),
     byOp: groupSums(procs, procs.op.map((o) => o ?? "(no op)")),
     byExe: groupSums(procs, procs.exe),
-    gantt: gantt(procs, details, t0 === Infinity ? 0 : t0, critical, drawn),
+    gantt: gantt(procs, details, t0 === Infinity ? 0 : t0, critical, {
+      ...drawn,
+      note: [drawn.note, ex.criticalNote ?? ""].filter((x) => x).join(" "),
+    }),
     tree: tree.nodes,
     treeNote: tree.note,
     metrics: metricRows(job, ex),
@@ -421,7 +426,7 @@ function chooseDrawn(p: Procs, critical: Set<number>): Drawn {
   const note = `Showing ${fmt(chosen.length)} of ${
     fmt(p.n)
   } processes: the longest of each group, in proportion to its size${
-    critical.size ? ", and every one on the critical path" : ""
+    critical.size ? ", after the longest steps of the critical path" : ""
   }; the sums and the tree count every process.`;
   return { chosen, key, byOp, note };
 }
@@ -525,12 +530,13 @@ function sample(
   critical: Set<number>,
 ): number[] {
   const groups = new Map<string, number[]>();
-  const out: number[] = [];
+  // The critical path first, its longest steps up to half the bars.
+  const out = [...critical].filter((i) => i >= 0 && i < p.n)
+    .sort((a, b) => (p.end[b] - p.start[b]) - (p.end[a] - p.start[a]) || a - b)
+    .slice(0, MAX_GANTT / 2);
+  const taken = new Set(out);
   for (let i = 0; i < p.n; i++) {
-    if (critical.has(i)) {
-      out.push(i);
-      continue;
-    }
+    if (taken.has(i)) continue;
     let g = groups.get(key(i));
     if (!g) groups.set(key(i), g = []);
     g.push(i);

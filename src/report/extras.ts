@@ -1,11 +1,13 @@
 /**
- * What the report adds from other parts of epmt: the reference model that
- * covers a job (src/baseline: each metric's median and band, and the
- * job's outlier flags against it).
+ * What the report adds from other parts of epmt: the job's analysis
+ * (src/analysis: efficiency and verdict as stored at submit, the critical
+ * path) and the reference model that covers it (src/baseline: each
+ * metric's median and band, the job's outlier flags against it).
  */
 import type { Row, Store } from "../db/mod.ts";
 import { newestModelFor, type RefModel } from "../baseline/mod.ts";
-import { jsonObject, THRESHOLDS } from "../query/mod.ts";
+import { criticalPath, jobWall, readProcs } from "../analysis/mod.ts";
+import { humanCount, jsonObject, THRESHOLDS } from "../query/mod.ts";
 import type { Band, Extras, ExtrasSource } from "./data.ts";
 
 /**
@@ -48,19 +50,83 @@ export function modelBands(model: RefModel): Record<string, Band> {
   return out;
 }
 
-/** The extras of a job: the model's bands and the job's flags against it. */
+/**
+ * Jobs with more processes than this get no critical path in their report
+ * (reading the tree again would double the report's time); `epmt show
+ * --critical JOBID` prints it.
+ */
+export const MAX_CRITICAL_PROCS = 20_000;
+
+/**
+ * The extras of a job: its stored analysis, its critical path, the model's
+ * bands and the job's flags against the model.
+ */
 export const reportExtras: ExtrasSource = async (store, job) => {
   const ex: Extras = {};
+  const jobid = String(job.jobid);
+  const stored = await storedAnalysis(store, jobid);
+  if (stored) {
+    ex.efficiency = stored.efficiency;
+    ex.verdict = stored.verdict;
+    if (stored.flags.length) ex.flags = flagTexts(stored.flags);
+  }
+  const n = Number(job.num_procs ?? 0);
+  if (n > 0 && n <= MAX_CRITICAL_PROCS) {
+    const procs = await readProcs(store, jobid, "critical");
+    ex.criticalPath = criticalPath(procs, jobWall(job, 0)).map((s) => s.pos);
+  } else if (n > MAX_CRITICAL_PROCS) {
+    ex.criticalNote = `No critical path drawn for more than ${
+      humanCount(MAX_CRITICAL_PROCS)
+    } processes; epmt show --critical ${jobid} prints it.`;
+  }
   const model = await modelFor(store, job);
   if (model) {
     ex.model = modelBands(model);
     ex.modelName = model.name;
-    const { judgeAgainst } = await import("../baseline/mod.ts");
-    const flags = await judgeAgainst(store, model, [String(job.jobid)]);
-    ex.flags = flagTexts(flags);
+    // Flags stored at submit are against the model of that time: judged
+    // again when the covering model is another (or was made since).
+    if (stored?.model !== model.name) {
+      const { judgeAgainst } = await import("../baseline/mod.ts");
+      ex.flags = flagTexts(await judgeAgainst(store, model, [jobid]));
+    }
   }
   return ex;
 };
+
+/** What the analysis at submit stored for a job (table `analyses`). */
+async function storedAnalysis(
+  store: Store,
+  jobid: string,
+): Promise<
+  {
+    efficiency: number | null;
+    verdict: string | null;
+    flags: Parameters<typeof flagTexts>[0];
+    model: string | null;
+  } | null
+> {
+  if (!(await hasTable(store, "analyses"))) return null;
+  const [r] = await store.query(
+    `SELECT verdict, efficiency, details, flags, model, error FROM analyses
+      WHERE jobid = ?`,
+    [jobid],
+  );
+  if (!r || r.error) return null;
+  const eff = jsonObject(r.efficiency);
+  const details = jsonObject(r.details);
+  const verdict = (details.verdict ?? {}) as { reason?: unknown };
+  const flags = JSON.parse(String(r.flags ?? "[]"));
+  return {
+    efficiency: typeof eff.cpu === "number" ? eff.cpu : null,
+    verdict: r.verdict === null
+      ? null
+      : `${r.verdict}${
+        typeof verdict.reason === "string" ? `: ${verdict.reason}` : ""
+      }`,
+    flags: Array.isArray(flags) ? flags : [],
+    model: r.model === null ? null : String(r.model),
+  };
+}
 
 /**
  * One line per flagged feature, its methods together:

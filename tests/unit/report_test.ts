@@ -266,6 +266,14 @@ Deno.test("report extras: the model's band per metric, the slow job flagged", as
     };
     const normal = await cpuRow("m-1");
     assertEquals(normal.r.job.model, "om4");
+    // The analysis stored at submit, and the critical path: the job script
+    // and the op steps that ran one after another are on it.
+    assertMatch(normal.r.job.verdict ?? "", /^[a-z-]+: /);
+    const g = normal.r.gantt;
+    const onPath = g.crit.map((c, i) => c ? g.strings[g.exe[i]] : "")
+      .filter((x) => x);
+    assert(onPath.includes("bash"), onPath.join(" "));
+    assert(onPath.length < g.shown, "not every process is on it");
     assert(normal.m.model, "cpu_time has a band");
     assert(
       normal.m.value! >= normal.m.model.low &&
