@@ -3,7 +3,7 @@
  * taking only the parameters it names, read-only queries with every value
  * bound, and error pages that never show a stack.
  */
-import type { SqlValue, Store } from "../db/mod.ts";
+import type { Row, SqlValue, Store } from "../db/mod.ts";
 import {
   bandOf,
   CHART_LIBRARY,
@@ -15,6 +15,7 @@ import {
   reportPage,
 } from "../report/mod.ts";
 import {
+  jobConditions,
   type JobFilter,
   listJobs,
   parseDate,
@@ -192,16 +193,52 @@ async function jobList(store: Store, url: URL): Promise<Response> {
       ? undefined
       : parseDate(q.before, now, "before"),
   };
-  const page = await listJobs(store, filter, limit, offset);
-  return html(
-    200,
-    jobListPage(
-      { ...q, limit, offset },
-      page.rows,
-      page.total,
-      new Set<string>(),
+  const page = await flaggedFirst(store, filter, limit, offset) ??
+    await listJobs(store, filter, limit, offset);
+  const flagged = new Set(
+    page.rows.filter((r) => Number(r.num_flags ?? 0) > 0).map((r) =>
+      String(r.jobid)
     ),
   );
+  return html(
+    200,
+    jobListPage({ ...q, limit, offset }, page.rows, page.total, flagged),
+  );
+}
+
+/**
+ * The jobs matching `filter` with those the analysis flagged (table
+ * `analyses`, num_flags > 0) first, each part newest first; null when the
+ * database has no analyses table.
+ */
+async function flaggedFirst(
+  store: Store,
+  filter: JobFilter,
+  limit: number,
+  offset: number,
+): Promise<{ rows: Row[]; total: number } | null> {
+  const has = await store.query(
+    store.provider === "postgres"
+      ? "SELECT 1 AS x WHERE to_regclass('analyses') IS NOT NULL"
+      : "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'analyses'",
+  );
+  if (has.length === 0) return null;
+  const where = jobConditions(store.provider, filter);
+  const rows = await store.query(
+    `SELECT jobs.jobid, jobname, username, exp_name, exp_component, start_us,
+            duration_us, exitcode, num_procs, cpu_time, a.num_flags, a.verdict
+       FROM jobs LEFT JOIN analyses a ON a.jobid = jobs.jobid
+      WHERE ${where.sql}
+      ORDER BY CASE WHEN a.num_flags > 0 THEN 0 ELSE 1 END,
+               jobs.start_us DESC, jobs.jobid DESC
+      LIMIT ${limit} OFFSET ${offset}`,
+    where.params,
+  );
+  const [{ n }] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM jobs WHERE ${where.sql}`,
+    where.params,
+  );
+  return { rows, total: Number(n) };
 }
 
 async function compare(store: Store, url: URL): Promise<Response> {

@@ -332,3 +332,29 @@ Deno.test("the experiment view carries the model's band", async () => {
     await store.close();
   }
 });
+
+Deno.test("the job list: flagged jobs first, marked", async () => {
+  // Analysed again now that a model covers it: m-slow is flagged.
+  const again = await b.epmt(["analyze", "m-slow", "m-1"]);
+  assertEquals(again.code, 0, again.stderr);
+  const store = await openStore(loadSettings(b.env).settings, {
+    create: false,
+    readOnly: true,
+  });
+  try {
+    const r = await makeHandler(store)(new Request("http://127.0.0.1/"));
+    const html = await r.text();
+    const ids = [...html.matchAll(/<td><a href="\/job\/([^"]+)">/g)].map((m) =>
+      decodeURIComponent(m[1])
+    );
+    assertEquals(ids[0], "m-slow", ids.join(" "));
+    assert(ids.includes("m-1") && ids.indexOf("m-1") > 0);
+    assertStringIncludes(html, "flagged first");
+    assertStringIncludes(
+      html,
+      '<tr class="flagged"><td><a href="/job/m-slow">',
+    );
+  } finally {
+    await store.close();
+  }
+});
