@@ -225,6 +225,19 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
     assertMatch(r.stdout, /sh\b.*\n.*true/s);
   });
 
+  await t.step(
+    "report: the chart library is inside the bundled program",
+    async () => {
+      const r = await epmt(["report", jobid]);
+      assertEquals(r.code, 0, r.stderr);
+      const html = await Deno.readTextFile(join(work, `${jobid}.html`));
+      assertMatch(html, /Apache ECharts \d/);
+      // The library itself, not a reference to it.
+      assert(html.length > 500_000, `${html.length} bytes`);
+      assert(!/<script[^>]+src=/.test(html), "nothing loaded from elsewhere");
+    },
+  );
+
   await t.step("dump the archive", async () => {
     const r = await epmt(["dump", archive]);
     assertEquals(r.code, 0, r.stderr);

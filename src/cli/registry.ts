@@ -63,6 +63,14 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "find jobs whose features stand out among comparable jobs",
     load: () => import("./commands/outliers.ts"),
   },
+  report: {
+    summary: "write a job's report: one self-contained HTML file",
+    load: () => import("./commands/report.ts"),
+  },
+  serve: {
+    summary: "a read-only web UI over the database",
+    load: () => import("./commands/serve.ts"),
+  },
   refmodel: {
     summary: "reference models of known-good jobs (create, list, show, delete)",
     load: () => import("./commands/refmodel.ts"),

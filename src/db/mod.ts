@@ -35,6 +35,13 @@ export interface OpenOptions {
    * @default true
    */
   create?: boolean;
+  /**
+   * Never write: SQLite opens the file read-only, PostgreSQL sessions are
+   * read-only, and a schema that is missing or needs migrating is an error
+   * instead of being created or migrated (`epmt serve`).
+   * @default false
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -55,9 +62,13 @@ export async function openStore(
   const params = settings.db_params;
   if (params.provider === "postgres") {
     const { openPostgres } = await import("./postgres.ts");
-    return await openPostgres(params);
+    return await openPostgres(params, opts.readOnly ?? false);
   }
   const { openSqlite } = await import("./sqlite.ts");
-  return openSqlite(params.filename, opts.create ?? true);
+  return openSqlite(
+    params.filename,
+    (opts.create ?? true) && !opts.readOnly,
+    opts.readOnly ?? false,
+  );
 }
 export { SCHEMA_VERSION } from "./schema.ts";

@@ -21,6 +21,7 @@ import {
   type JobRow,
   type ProcessRows,
   type Queryable,
+  readOnlySchemaError,
   type Row,
   type SqlValue,
   type Store,
@@ -52,7 +53,10 @@ const COPY_CHUNK = 1 << 20;
  * in an empty database). Connection failures become one UserError naming
  * host, port, database and user, never the password.
  */
-export async function openPostgres(params: DbParams): Promise<PostgresStore> {
+export async function openPostgres(
+  params: DbParams,
+  readOnly = false,
+): Promise<PostgresStore> {
   const refused = netRefusal(params.host, params.port);
   if (refused) {
     const host = maskHost(params.host);
@@ -77,7 +81,10 @@ export async function openPostgres(params: DbParams): Promise<PostgresStore> {
     connect_timeout: CONNECT_TIMEOUT_S,
     fetch_types: false,
     onnotice: () => {},
-    connection: { application_name: "epmt" },
+    // Read-only sessions: the server refuses any write (epmt serve).
+    connection: readOnly
+      ? { application_name: "epmt", default_transaction_read_only: true }
+      : { application_name: "epmt" },
     // Our own connected socket, to turn Nagle's algorithm off: with it,
     // postgres.js's small writes wait for delayed ACKs (~40 ms each).
     socket: () => connectSocket(params.host, params.port),
@@ -100,7 +107,7 @@ export async function openPostgres(params: DbParams): Promise<PostgresStore> {
   const sql = postgres(options);
   const store = new PostgresStore(sql, params);
   try {
-    await store.ensureSchema();
+    await store.ensureSchema(readOnly);
   } catch (e) {
     await sql.end({ timeout: 0 }).catch(() => {});
     throw store.explain(e);
@@ -268,15 +275,20 @@ export class PostgresStore implements Store {
   }
 
   /** Creates the schema in an empty database, or checks its version. */
-  async ensureSchema(): Promise<void> {
+  async ensureSchema(readOnly = false): Promise<void> {
     await this.#firstContact();
     // The common case, a current schema, without a transaction or lock.
     const [{ found }] = await this.#sql<{ found: string | null }[]>`
       SELECT to_regclass('schema_version')::text AS found`;
+    let current: number | undefined;
     if (found !== null) {
       const [row] = await this.#sql<{ version: number }[]>`
         SELECT max(version) AS version FROM schema_version`;
-      if (row?.version === SCHEMA_VERSION) return;
+      current = row?.version ?? 0;
+      if (current === SCHEMA_VERSION) return;
+    }
+    if (readOnly) {
+      throw readOnlySchemaError(this.description, current, SCHEMA_VERSION);
     }
     await this.#sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK})`;

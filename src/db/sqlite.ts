@@ -20,6 +20,7 @@ import {
   type JobRow,
   type ProcessRows,
   type Queryable,
+  readOnlySchemaError,
   type Row,
   type SqlValue,
   type Store,
@@ -34,8 +35,13 @@ const BATCH = 16;
 /**
  * Opens the SQLite database in `filename`, creating it (and its folder)
  * if needed unless `create` is false: then a missing file is a UserError.
+ * `readOnly` opens it so that nothing can be written (nor migrated).
  */
-export function openSqlite(filename: string, create = true): SqliteStore {
+export function openSqlite(
+  filename: string,
+  create = true,
+  readOnly = false,
+): SqliteStore {
   const file = filename !== ":memory:" && !filename.startsWith("file:");
   if (!create && file && !existsSync(filename)) {
     throw new UserError(
@@ -44,8 +50,8 @@ export function openSqlite(filename: string, create = true): SqliteStore {
   }
   let db: DatabaseSync;
   try {
-    if (file) mkdirSync(dirname(filename), { recursive: true });
-    db = new DatabaseSync(filename);
+    if (file && !readOnly) mkdirSync(dirname(filename), { recursive: true });
+    db = new DatabaseSync(filename, { readOnly });
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec("PRAGMA cache_size = -65536");
   } catch (e) {
@@ -54,7 +60,7 @@ export function openSqlite(filename: string, create = true): SqliteStore {
     );
   }
   const store = new SqliteStore(db, filename);
-  store.ensureSchema();
+  store.ensureSchema(readOnly);
   return store;
 }
 
@@ -157,13 +163,18 @@ export class SqliteStore implements Store {
   }
 
   /** Creates the schema in an empty database, or checks its version. */
-  ensureSchema(): void {
+  ensureSchema(readOnly = false): void {
     // The common case, a current schema, without the write lock: readers
     // must not wait for a submit that holds it.
+    let current: number | undefined;
     try {
-      if (this.#version() === SCHEMA_VERSION) return;
+      current = this.#version();
+      if (current === SCHEMA_VERSION) return;
     } catch (e) {
       throw new UserError(`${this.description}: ${reason(e)}`);
+    }
+    if (readOnly) {
+      throw readOnlySchemaError(this.description, current, SCHEMA_VERSION);
     }
     this.#begin();
     try {

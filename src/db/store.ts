@@ -91,6 +91,24 @@ export class DuplicateJobError extends UserError {
 }
 
 /**
+ * A database opened read-only whose schema is missing or not `known`: it
+ * cannot be created or migrated without writing.
+ */
+export function readOnlySchemaError(
+  description: string,
+  version: number | undefined,
+  known: number,
+): UserError {
+  return new UserError(
+    version === undefined
+      ? `${description} holds no epmt schema (opened read-only)`
+      : version > known
+      ? `${description} has schema version ${version}, newer than this epmt understands (${known}): upgrade epmt`
+      : `${description} has schema version ${version} and needs migrating to ${known}, which a read-only open cannot do: run 'epmt list' once first`,
+  );
+}
+
+/**
  * The database could not be reached or went away (connection refused,
  * closed, timed out): nothing about the job is wrong, it may be tried again.
  */

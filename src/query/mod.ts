@@ -16,6 +16,7 @@ export * from "./outliers.ts";
 export * from "./output.ts";
 export * from "./show.ts";
 export * from "./stats.ts";
+export * from "./status.ts";
 export * from "./store.ts";
 export * from "./table.ts";
 export * from "./tree.ts";

@@ -44,6 +44,7 @@ Deno.test("completion bash: a script bash accepts, registered for epmt", async (
 Deno.test("completion: command names", async () => {
   assertEquals(await complete("li"), ["list"]);
   assertEquals(await complete("s"), [
+    "serve",
     "show",
     "source",
     "stage",
