@@ -68,6 +68,19 @@ async function counts(
   }
 }
 
+/** The jobs that have a stored analysis (made at submit). */
+async function analysed(env: Record<string, string>): Promise<string[]> {
+  const store = await openStore(loadSettings(env).settings);
+  try {
+    const rows = await store.query<{ jobid: string }>(
+      "SELECT jobid FROM analyses ORDER BY jobid",
+    );
+    return rows.map((r) => r.jobid);
+  } finally {
+    await store.close();
+  }
+}
+
 Deno.test("retire deletes old jobs and old jobs' processes", async (t) => {
   await withBothDbs(t, async (env, dir, s) => {
     await submitAged(env, dir, { old1: 400, old2: 200, mid: 100, young: 3 });
@@ -78,6 +91,7 @@ Deno.test("retire deletes old jobs and old jobs' processes", async (t) => {
         /would delete 2 jobs started before .* \(10 processes\)/,
       );
       assertEquals(Object.keys(await counts(env)).length, 4);
+      assertEquals(await analysed(env), ["mid", "old1", "old2", "young"]);
     });
     await s.step("nothing configured: says so, changes nothing", async () => {
       const r = await ok(["retire"], env);
@@ -97,6 +111,9 @@ Deno.test("retire deletes old jobs and old jobs' processes", async (t) => {
           /dropped the process rows of 1 job .*\(5 processes; the jobs stay\)/,
         );
         assertEquals(await counts(env), { mid: 0, young: 5 });
+        // A deleted job's analysis goes with it; a job whose processes
+        // were retired keeps its analysis.
+        assertEquals(await analysed(env), ["mid", "young"]);
         if (env.EPMT_DB_PROVIDER === "postgres") {
           // Three months wholly before their cutoffs: dropped, not deleted.
           assertMatch(
@@ -141,6 +158,7 @@ Deno.test("retire deletes old jobs and old jobs' processes", async (t) => {
       ], env);
       assertMatch(r.stdout, /deleted 1 job /);
       assertEquals(await counts(env), { young: 5 });
+      assertEquals(await analysed(env), ["young"]);
     });
   });
 });

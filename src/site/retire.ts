@@ -256,10 +256,7 @@ class Runner {
       const [jobs, rows] = await this.#tx(async (tx) => {
         const ids = batch.map((v) => v.jobid);
         const rows = await deleteProcesses(tx, ids);
-        const jobs = await tx.execute(
-          `DELETE FROM jobs WHERE jobid IN (${marks(ids)})`,
-          ids,
-        );
+        const jobs = await deleteJobRows(tx, ids);
         return [jobs, rows];
       });
       r.jobs += jobs;
@@ -285,10 +282,7 @@ class Runner {
       );
       if (ids.length === 0) break;
       const n = await this.#tx((tx) =>
-        tx.execute(
-          `DELETE FROM jobs WHERE jobid IN (${marks(ids)})`,
-          ids.map((v) => v.jobid),
-        )
+        deleteJobRows(tx, ids.map((v) => v.jobid))
       );
       const rows = ids.reduce((s, v) => s + Number(v.n ?? 0), 0);
       r.jobs += n;
@@ -297,6 +291,10 @@ class Runner {
     }
     await this.#tx(async (tx) => {
       await dropPartition(tx, part);
+      await tx.execute(
+        `DELETE FROM analyses WHERE jobid IN (SELECT jobid FROM jobs WHERE ${where})`,
+        params,
+      );
       r.jobs += await tx.execute(`DELETE FROM jobs WHERE ${where}`, params);
     });
   }
@@ -398,6 +396,18 @@ async function deleteProcesses(
 ): Promise<number> {
   return await tx.execute(
     `DELETE FROM processes WHERE jobid IN (${marks(ids)})`,
+    ids,
+  );
+}
+
+/** Job rows and what was stored about them (the analysis at submit). */
+async function deleteJobRows(
+  tx: Queryable,
+  ids: readonly string[],
+): Promise<number> {
+  await tx.execute(`DELETE FROM analyses WHERE jobid IN (${marks(ids)})`, ids);
+  return await tx.execute(
+    `DELETE FROM jobs WHERE jobid IN (${marks(ids)})`,
     ids,
   );
 }
