@@ -10,6 +10,7 @@
  *   deno task bench submit
  *   deno run -A scripts/bench_submit.ts [--procs N] [--repeat R]
  *     [--forms percsv,concat,tsv] [--dbs sqlite,postgres] [--no-baseline]
+ *     [--keep]
  *
  * PostgreSQL: 127.0.0.1:5432 as postgres (EPMT_TEST_PG_* override), a fresh
  * database per run. Needs the sqlite3 and psql programs, and GNU time for
@@ -29,6 +30,8 @@ interface Options {
   forms: string[];
   dbs: string[];
   baseline: boolean;
+  /** Leave the generated jobs in place (for profiling), saying where. */
+  keep: boolean;
 }
 
 function options(): Options {
@@ -38,6 +41,7 @@ function options(): Options {
     forms: ["percsv", "concat", "tsv"],
     dbs: ["sqlite", "postgres"],
     baseline: true,
+    keep: false,
   };
   const a = Deno.args;
   for (let i = 0; i < a.length; i++) {
@@ -46,6 +50,7 @@ function options(): Options {
     else if (a[i] === "--forms") o.forms = a[++i].split(",");
     else if (a[i] === "--dbs") o.dbs = a[++i].split(",");
     else if (a[i] === "--no-baseline") o.baseline = false;
+    else if (a[i] === "--keep") o.keep = true;
     else throw new Error(`unknown argument ${a[i]}`);
   }
   return o;
@@ -475,7 +480,8 @@ async function main(): Promise<void> {
     }
     console.log(`load average after: ${load()}`);
   } finally {
-    await Deno.remove(work, { recursive: true });
+    if (o.keep) console.log(`kept the jobs in ${work}`);
+    else await Deno.remove(work, { recursive: true });
   }
 }
 

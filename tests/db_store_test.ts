@@ -237,6 +237,24 @@ Deno.test("CopyEncoder writes COPY text: escapes, NULL, numbers, UTF-8", () => {
     "a\\tb\\nc\\\\d\\re\t\\N\t0\t-12\t1795659616915099\t2.5\tü→x\\t\n\n",
   );
   assertEquals(enc.size, 0);
+  // Numbers on both sides of the small-integer fast path.
+  const nums = [
+    9,
+    10,
+    99,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32 + 7,
+    2 ** 53 - 1,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    -(2 ** 53) + 1,
+  ];
+  enc.row(nums, nums.length);
+  assertEquals(
+    new TextDecoder().decode(enc.take()),
+    nums.map(String).join("\t") + "\n",
+  );
 });
 
 Deno.test("store: opening a database does not wait for a writer's lock", async (t) => {

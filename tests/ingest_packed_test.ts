@@ -25,3 +25,21 @@ Deno.test("PackedRows gives back every row exactly, across chunks", () => {
   const plain = n * width * 8;
   if (rows.bytes > plain) throw new Error(`${rows.bytes} > ${plain}`);
 });
+
+Deno.test("PackedRows: whole numbers at every varint and small-integer boundary", () => {
+  const edges: number[] = [];
+  for (let b = 0; b <= 50; b++) {
+    for (const d of [-1, 0, 1]) {
+      const v = 2 ** b + d;
+      if (v < 2 ** 50) edges.push(v, v === 0 ? 0 : -v);
+    }
+  }
+  edges.push(0x7fffffff, 0x80000000, 0xffffffff, 2 ** 50 - 1, -(2 ** 50) + 1);
+  const rows = new PackedRows(1, []);
+  for (const v of edges) rows.append(Float64Array.of(v));
+  const out = new Float64Array(1);
+  edges.forEach((v, i) => {
+    rows.read(i, out);
+    assertEquals(out[0], v, `value ${v}`);
+  });
+});

@@ -74,22 +74,33 @@ export class CopyEncoder {
     }
     this.#room(21);
     const buf = this.#buf;
+    let p = this.#pos;
     if (v < 0) {
-      buf[this.#pos++] = 45; // -
+      buf[p++] = 45; // -
       v = -v;
     }
     if (v < 10) {
-      buf[this.#pos++] = 48 + v;
+      buf[p++] = 48 + v;
+      this.#pos = p;
       return;
     }
+    // Digits last to first; below 2^31 in small-integer arithmetic (most
+    // counters), above it in doubles.
     const d = this.#digits;
     let n = 0;
-    while (v > 0) {
+    while (v >= 0x80000000) {
       const q = Math.floor(v / 10);
       d[n++] = 48 + (v - q * 10);
       v = q;
     }
-    while (n > 0) buf[this.#pos++] = d[--n];
+    let w = v | 0;
+    while (w > 0) {
+      const q = (w / 10) | 0;
+      d[n++] = 48 + (w - q * 10);
+      w = q;
+    }
+    while (n > 0) buf[p++] = d[--n];
+    this.#pos = p;
   }
 
   #text(s: string): void {

@@ -96,10 +96,15 @@ export function readJobDir(
   progress?: FileProgress,
 ): ReadJob {
   const names: string[] = [];
+  // Entries the listing says are regular files (not symlinks): opened
+  // without a second check each (see openRegularFile).
+  const regular = new Set<string>();
   try {
     // Deno's own listing: node's readdirSync also sorts (slow at 100k).
     for (const e of Deno.readDirSync(dir)) {
-      if (!e.isDirectory) names.push(e.name);
+      if (e.isDirectory) continue;
+      names.push(e.name);
+      if (e.isFile) regular.add(e.name);
     }
   } catch (e) {
     throw new UserError(`cannot read ${display}: ${(e as Error).message}`);
@@ -128,7 +133,7 @@ export function readJobDir(
     const csv = new PapiexCsvReader(writer);
     csv.progress = byBytes;
     for (const name of files.csv) {
-      csv.readFile(base + name, shownBase + name);
+      csv.readFile(base + name, shownBase + name, regular.has(name));
       if (progress && (++done & 255) === 0) progress(done, total, "files");
     }
   }

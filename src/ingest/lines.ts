@@ -36,10 +36,11 @@ export function forEachLine(
   name: string,
   fn: (line: string, lineNo: number) => void,
   progress?: (bytesRead: number, size: number) => void,
+  listedRegular = false,
 ): void {
   let fd: number;
   try {
-    fd = openRegularFile(path, name);
+    fd = openRegularFile(path, name, listedRegular);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`cannot read ${name}: ${(e as Error).message}`);

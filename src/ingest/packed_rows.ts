@@ -110,27 +110,38 @@ export class PackedRows {
     const bytes = this.#chunks[loc >>> LOCATOR_BITS];
     let p = loc & ((1 << LOCATOR_BITS) - 1);
     const width = this.width;
+    const delta = this.#delta;
+    // Every row is decoded once to store it and once to analyse it: the
+    // common cases (one byte, codes below 2^31) take small-integer paths.
     for (let f = 0; f < width; f++) {
-      let b = bytes[p++];
-      let code = b & 127;
-      let mul = 128;
-      while (b >= 128) {
-        b = bytes[p++];
-        code += (b & 127) * mul;
-        mul *= 128;
+      let code = bytes[p++];
+      if (code >= 128) {
+        code &= 127;
+        let shift = 7;
+        let b: number;
+        do {
+          b = bytes[p++];
+          code = shift < 28
+            ? code | ((b & 127) << shift)
+            : code + (b & 127) * 2 ** shift;
+          shift += 7;
+        } while (b >= 128);
       }
-      if (code === 0) {
-        out[f] = NaN;
-        continue;
-      }
-      if (code === 1) {
-        out[f] = this.#view(bytes).getFloat64(p, true);
-        p += 8;
+      if (code < 2) {
+        if (code === 0) out[f] = NaN;
+        else {
+          out[f] = this.#view(bytes).getFloat64(p, true);
+          p += 8;
+        }
         continue;
       }
       code -= 2;
-      const v = code % 2 === 0 ? code / 2 : -(code + 1) / 2;
-      out[f] = this.#delta[f] ? v + this.#base[f] : v;
+      const v = code < 0x80000000
+        ? ((code & 1) === 0 ? code >>> 1 : -((code + 1) >>> 1))
+        : code % 2 === 0
+        ? code / 2
+        : -(code + 1) / 2;
+      out[f] = delta[f] ? v + this.#base[f] : v;
     }
   }
 }

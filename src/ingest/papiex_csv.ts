@@ -88,8 +88,11 @@ export class PapiexCsvReader {
   /** Called while a large file is read: bytes so far, file size. */
   progress?: (bytesRead: number, size: number) => void;
 
-  /** Reads the file at `path`; `name` is how messages call it. */
-  readFile(path: string, name: string): void {
+  /**
+   * Reads the file at `path`; `name` is how messages call it.
+   * `listedRegular`: a directory listing said it is a regular file.
+   */
+  readFile(path: string, name: string, listedRegular = false): void {
     const table = this.#table;
     const file = table.fileIndex(name);
     let header: HeaderMap | undefined;
@@ -109,59 +112,71 @@ export class PapiexCsvReader {
         }) has ${seen} of its ${expected} thread rows`,
       );
 
-    forEachLine(path, name, (line, no) => {
-      lastLine = no;
-      if (line === "") return;
-      if (header === undefined || line === headerText) {
-        if (seen < expected) throw incomplete(no);
-        header = this.#header(line, name, no);
-        headerText = line;
-        return;
-      }
-      const problem = this.#scan(line, header);
-      if (problem) {
-        if (isHeaderLine(line)) {
+    forEachLine(
+      path,
+      name,
+      (line, no) => {
+        lastLine = no;
+        if (line === "") return;
+        if (header === undefined || line === headerText) {
           if (seen < expected) throw incomplete(no);
           header = this.#header(line, name, no);
           headerText = line;
           return;
         }
-        throw new ParseError(name, no, problem);
-      }
-      const nums = this.#nums;
-      if (nums[header.pid] === nums[header.pid]) {
-        if (seen < expected) throw incomplete(no);
-        const r = this.#writer.addProcess(header, nums, this.#texts, file, no);
-        if (typeof r === "string") throw new ParseError(name, no, r);
-        current = r;
-        currentLine = no;
-        expected = table.get(r, F_NUMTIDS);
-        seen = 1;
-        if (expected > 1) threadRows = [threadJson(header, nums)];
-      } else {
-        if (current < 0) {
-          throw new ParseError(
-            name,
+        const problem = this.#scan(line, header);
+        if (problem) {
+          if (isHeaderLine(line)) {
+            if (seen < expected) throw incomplete(no);
+            header = this.#header(line, name, no);
+            headerText = line;
+            return;
+          }
+          throw new ParseError(name, no, problem);
+        }
+        const nums = this.#nums;
+        if (nums[header.pid] === nums[header.pid]) {
+          if (seen < expected) throw incomplete(no);
+          const r = this.#writer.addProcess(
+            header,
+            nums,
+            this.#texts,
+            file,
             no,
-            "a thread row (empty pid) before any process row",
           );
+          if (typeof r === "string") throw new ParseError(name, no, r);
+          current = r;
+          currentLine = no;
+          expected = table.get(r, F_NUMTIDS);
+          seen = 1;
+          if (expected > 1) threadRows = [threadJson(header, nums)];
+        } else {
+          if (current < 0) {
+            throw new ParseError(
+              name,
+              no,
+              "a thread row (empty pid) before any process row",
+            );
+          }
+          if (seen >= expected) {
+            throw new ParseError(
+              name,
+              no,
+              `a thread row beyond the ${expected} declared (numtids) by the process at line ${currentLine}`,
+            );
+          }
+          const bad = this.#writer.addThread(header, nums, current);
+          if (bad) throw new ParseError(name, no, bad);
+          threadRows.push(threadJson(header, nums));
+          if (++seen === expected) {
+            table.threads[current] = "[" + threadRows.join(",") + "]";
+            threadRows = [];
+          }
         }
-        if (seen >= expected) {
-          throw new ParseError(
-            name,
-            no,
-            `a thread row beyond the ${expected} declared (numtids) by the process at line ${currentLine}`,
-          );
-        }
-        const bad = this.#writer.addThread(header, nums, current);
-        if (bad) throw new ParseError(name, no, bad);
-        threadRows.push(threadJson(header, nums));
-        if (++seen === expected) {
-          table.threads[current] = "[" + threadRows.join(",") + "]";
-          threadRows = [];
-        }
-      }
-    }, this.progress);
+      },
+      this.progress,
+      listedRegular,
+    );
     if (seen < expected) throw incomplete(lastLine);
     if (header === undefined) {
       throw new ParseError(name, 1, "empty file: no header line");
