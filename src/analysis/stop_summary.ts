@@ -14,8 +14,11 @@ const pct = (f: number | null) =>
   f === null ? "not requested" : `${Math.round(f * 100)}%`;
 
 /** The summary lines of the stopped job in `dir`. */
-export function stopSummary(dir: string, inputPattern: string): string[] {
-  const job = readJobDir(dir, dir, inputPattern);
+export async function stopSummary(
+  dir: string,
+  inputPattern: string,
+): Promise<string[]> {
+  const job = await readJobDir(dir, dir, inputPattern);
   const { row } = summarize(job, dir, Date.now() * 1000);
   const a = analyzeJob(row, procsFromProcessRows(job.table));
   const e = a.efficiency;

@@ -14,7 +14,7 @@ export async function printJobSummary(
   if (!settings.job_summary) return;
   try {
     const { stopSummary } = await import("../analysis/mod.ts");
-    const lines = stopSummary(dir, settings.input_pattern);
+    const lines = await stopSummary(dir, settings.input_pattern);
     console.error(lines.map((l) => `epmt: ${l}`).join("\n"));
   } catch (e) {
     log.warning(

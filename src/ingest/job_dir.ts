@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { type JobInfo, readJobInfo } from "./job_info.ts";
 import { PapiexCsvReader } from "./papiex_csv.ts";
+import { forEachFileParallel, PARALLEL_MIN_FILES } from "./parallel_files.ts";
 import { PapiexTsvReader, tsvHeaderPath } from "./papiex_tsv.ts";
 import { ProcessTable } from "./process_table.ts";
 import { RowWriter } from "./row_writer.ts";
@@ -89,12 +90,12 @@ export function classifyFiles(names: string[], inputPattern: string): JobFiles {
  * Reads the job in directory `dir`. `display` is how messages name the
  * directory (an archive's name when it was extracted from one).
  */
-export function readJobDir(
+export async function readJobDir(
   dir: string,
   display: string,
   inputPattern: string,
   progress?: FileProgress,
-): ReadJob {
+): Promise<ReadJob> {
   const names: string[] = [];
   // Entries the listing says are regular files (not symlinks): opened
   // without a second check each (see openRegularFile).
@@ -132,9 +133,19 @@ export function readJobDir(
   if (files.csv.length) {
     const csv = new PapiexCsvReader(writer);
     csv.progress = byBytes;
-    for (const name of files.csv) {
-      csv.readFile(base + name, shownBase + name, regular.has(name));
+    const read = (name: string, whole?: Uint8Array) => {
+      csv.readFile(base + name, shownBase + name, regular.has(name), whole);
       if (progress && (++done & 255) === 0) progress(done, total, "files");
+    };
+    if (files.csv.length >= PARALLEL_MIN_FILES) {
+      // Per-process files: workers open and read them while this parses.
+      await forEachFileParallel(
+        files.csv.map((name) => base + name),
+        (i) => regular.has(files.csv[i]),
+        (i, bytes) => read(files.csv[i], bytes ?? undefined),
+      );
+    } else {
+      for (const name of files.csv) read(name);
     }
   }
   if (files.tsv.length) {

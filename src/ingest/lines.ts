@@ -77,28 +77,54 @@ export function forEachLine(
         from = nl + 1;
       }
       carry = from === 0 ? text : text.slice(from);
-      if (carry.length > maxLine) {
-        throw new ParseError(
-          name,
-          lineNo + 1,
-          `line longer than ${
-            showBytes(maxLine)
-          }: refused (setting max_line_bytes)`,
-        );
-      }
+      if (carry.length > maxLine) throw tooLong(name, lineNo + 1, maxLine);
       if (last) break;
     }
     const last = carry + decoder.decode();
-    if (last !== "") {
-      throw new ParseError(
-        name,
-        lineNo + 1,
-        "the file ends in the middle of this line (no line end): it was cut short",
-      );
-    }
+    if (last !== "") throw cutShort(name, lineNo + 1);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * forEachLine over a file already read whole (`bytes`, by a worker): the
+ * same lines, numbers, bounds and errors.
+ */
+export function forEachLineIn(
+  bytes: Uint8Array,
+  name: string,
+  fn: (line: string, lineNo: number) => void,
+): void {
+  const maxLine = limits().lineBytes;
+  const text = decoder.decode(bytes);
+  let lineNo = 0;
+  let from = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", from);
+    if (nl < 0) break;
+    if (nl - from > maxLine) throw tooLong(name, lineNo + 1, maxLine);
+    fn(text.slice(from, nl), ++lineNo);
+    from = nl + 1;
+  }
+  if (text.length - from > maxLine) throw tooLong(name, lineNo + 1, maxLine);
+  if (from < text.length) throw cutShort(name, lineNo + 1);
+}
+
+function tooLong(name: string, line: number, maxLine: number): ParseError {
+  return new ParseError(
+    name,
+    line,
+    `line longer than ${showBytes(maxLine)}: refused (setting max_line_bytes)`,
+  );
+}
+
+function cutShort(name: string, line: number): ParseError {
+  return new ParseError(
+    name,
+    line,
+    "the file ends in the middle of this line (no line end): it was cut short",
+  );
 }
 
 /**

@@ -7,7 +7,7 @@
  * style, not RFC 4180: `\,` is a comma inside a field, `\\` a backslash,
  * and \a \b \f \n \r \t \v the control characters.
  */
-import { forEachLine, ParseError } from "./lines.ts";
+import { forEachLine, forEachLineIn, ParseError } from "./lines.ts";
 import { type HeaderMap, mapHeader, R_EXTRA, R_TID } from "./header.ts";
 import { F_NUMTIDS, F_PID, type ProcessTable } from "./process_table.ts";
 import { RowWriter, threadJson } from "./row_writer.ts";
@@ -91,8 +91,14 @@ export class PapiexCsvReader {
   /**
    * Reads the file at `path`; `name` is how messages call it.
    * `listedRegular`: a directory listing said it is a regular file.
+   * `whole`: its content, already read (by a worker).
    */
-  readFile(path: string, name: string, listedRegular = false): void {
+  readFile(
+    path: string,
+    name: string,
+    listedRegular = false,
+    whole?: Uint8Array,
+  ): void {
     const table = this.#table;
     const file = table.fileIndex(name);
     let header: HeaderMap | undefined;
@@ -112,71 +118,67 @@ export class PapiexCsvReader {
         }) has ${seen} of its ${expected} thread rows`,
       );
 
-    forEachLine(
-      path,
-      name,
-      (line, no) => {
-        lastLine = no;
-        if (line === "") return;
-        if (header === undefined || line === headerText) {
+    const onLine = (line: string, no: number) => {
+      lastLine = no;
+      if (line === "") return;
+      if (header === undefined || line === headerText) {
+        if (seen < expected) throw incomplete(no);
+        header = this.#header(line, name, no);
+        headerText = line;
+        return;
+      }
+      const problem = this.#scan(line, header);
+      if (problem) {
+        if (isHeaderLine(line)) {
           if (seen < expected) throw incomplete(no);
           header = this.#header(line, name, no);
           headerText = line;
           return;
         }
-        const problem = this.#scan(line, header);
-        if (problem) {
-          if (isHeaderLine(line)) {
-            if (seen < expected) throw incomplete(no);
-            header = this.#header(line, name, no);
-            headerText = line;
-            return;
-          }
-          throw new ParseError(name, no, problem);
-        }
-        const nums = this.#nums;
-        if (nums[header.pid] === nums[header.pid]) {
-          if (seen < expected) throw incomplete(no);
-          const r = this.#writer.addProcess(
-            header,
-            nums,
-            this.#texts,
-            file,
+        throw new ParseError(name, no, problem);
+      }
+      const nums = this.#nums;
+      if (nums[header.pid] === nums[header.pid]) {
+        if (seen < expected) throw incomplete(no);
+        const r = this.#writer.addProcess(
+          header,
+          nums,
+          this.#texts,
+          file,
+          no,
+        );
+        if (typeof r === "string") throw new ParseError(name, no, r);
+        current = r;
+        currentLine = no;
+        expected = table.get(r, F_NUMTIDS);
+        seen = 1;
+        if (expected > 1) threadRows = [threadJson(header, nums)];
+      } else {
+        if (current < 0) {
+          throw new ParseError(
+            name,
             no,
+            "a thread row (empty pid) before any process row",
           );
-          if (typeof r === "string") throw new ParseError(name, no, r);
-          current = r;
-          currentLine = no;
-          expected = table.get(r, F_NUMTIDS);
-          seen = 1;
-          if (expected > 1) threadRows = [threadJson(header, nums)];
-        } else {
-          if (current < 0) {
-            throw new ParseError(
-              name,
-              no,
-              "a thread row (empty pid) before any process row",
-            );
-          }
-          if (seen >= expected) {
-            throw new ParseError(
-              name,
-              no,
-              `a thread row beyond the ${expected} declared (numtids) by the process at line ${currentLine}`,
-            );
-          }
-          const bad = this.#writer.addThread(header, nums, current);
-          if (bad) throw new ParseError(name, no, bad);
-          threadRows.push(threadJson(header, nums));
-          if (++seen === expected) {
-            table.threads[current] = "[" + threadRows.join(",") + "]";
-            threadRows = [];
-          }
         }
-      },
-      this.progress,
-      listedRegular,
-    );
+        if (seen >= expected) {
+          throw new ParseError(
+            name,
+            no,
+            `a thread row beyond the ${expected} declared (numtids) by the process at line ${currentLine}`,
+          );
+        }
+        const bad = this.#writer.addThread(header, nums, current);
+        if (bad) throw new ParseError(name, no, bad);
+        threadRows.push(threadJson(header, nums));
+        if (++seen === expected) {
+          table.threads[current] = "[" + threadRows.join(",") + "]";
+          threadRows = [];
+        }
+      }
+    };
+    if (whole) forEachLineIn(whole, name, onLine);
+    else forEachLine(path, name, onLine, this.progress, listedRegular);
     if (seen < expected) throw incomplete(lastLine);
     if (header === undefined) {
       throw new ParseError(name, 1, "empty file: no header line");

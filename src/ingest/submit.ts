@@ -240,7 +240,7 @@ async function submitDir(
   if (store && jobid !== undefined && await store.hasJob(jobid)) {
     throw new DuplicateJobError(jobid, store.description);
   }
-  const job = readJobDir(
+  const job = await readJobDir(
     dir,
     display,
     settings.input_pattern,
