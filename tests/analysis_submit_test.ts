@@ -45,6 +45,17 @@ Deno.test("analysis at submit: stored, skipped, redone, listed", async (t) => {
       (await ok(["show", "a1"], env)).stdout,
       "no reference model, no flags",
     );
+    // Submit's analysis (from the rows as they were stored) is what a
+    // re-analysis from the database finds.
+    const atSubmit = await jsonOf<Record<string, unknown>>(["show", "a1"], env);
+    await ok(["analyze", "a1"], env);
+    const redone = await jsonOf<Record<string, unknown>>(["show", "a1"], env);
+    const strip = (j: Record<string, unknown>) => {
+      const a = { ...(j.analysis as Record<string, unknown>) };
+      delete a.analyzed_us;
+      return a;
+    };
+    assertEquals(strip(atSubmit), strip(redone));
 
     const off = { ...env, EPMT_ANALYZE_ON_SUBMIT: "0" };
     await ok([

@@ -11,9 +11,11 @@ export { peakConcurrent, unionLength } from "./intervals.ts";
 export { analyzeJob, DEFAULT_OP_KEY, type JobAnalysis, topOp } from "./job.ts";
 export { type Op, type Ops, opsOf, UNTAGGED } from "./ops.ts";
 export {
+  collectingRows,
   needForOps,
   type Procs,
   PROCS_SQL,
+  ProcsCollector,
   procsFromProcessRows,
   procsFromValues,
   type ProcsNeed,

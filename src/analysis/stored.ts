@@ -8,7 +8,12 @@
 import type { ProcessRows, Queryable, Row, Store } from "../db/mod.ts";
 import * as log from "../log.ts";
 import { analyzeJob, DEFAULT_OP_KEY, type JobAnalysis } from "./job.ts";
-import { needForOps, procsFromProcessRows, readProcs } from "./procs.ts";
+import {
+  needForOps,
+  type Procs,
+  procsFromProcessRows,
+  readProcs,
+} from "./procs.ts";
 import { efficiencyRecord, verdictRecord } from "./render.ts";
 
 /** One feature of a job that stands out against a reference model. */
@@ -146,13 +151,16 @@ const outcome = (r: Record_): Outcome => ({
 
 /**
  * Analyses a job that submit has just stored (`job` its row, `rows` its
- * processes as given to the store) and stores the result. Never throws: a
- * failure is stored as the job's analysis error (and logged).
+ * processes as given to the store) and stores the result. `collected`: the
+ * processes already gathered while the store wrote them (made with
+ * `new ProcsCollector(n, { tree: false })`), if it saw every row. Never
+ * throws: a failure is stored as the job's analysis error (and logged).
  */
 export async function analyzeAtSubmit(
   store: Store,
   job: Row,
   rows: ProcessRows,
+  collected?: Procs,
 ): Promise<Outcome> {
   const jobid = String(job.jobid);
   let r: Record_;
@@ -160,7 +168,7 @@ export async function analyzeAtSubmit(
     const t0 = performance.now();
     // Only what the job's verdict needs: the ops (and the tree rows they
     // need) are worked out when shown. Keeps submit's cost small.
-    const procs = procsFromProcessRows(rows, { tree: false });
+    const procs = collected ?? procsFromProcessRows(rows, { tree: false });
     const t1 = performance.now();
     const a = analyzeJob(job, procs, undefined, { ops: false });
     const t2 = performance.now();

@@ -266,9 +266,16 @@ async function submitDir(
     log.debug(`${display}: ignored ${job.files.other.join(", ")}`);
   }
   if (!store) return result;
+  // The analysis takes its processes from the store's own pass over the
+  // rows (each row is decoded once, not twice).
+  const analysis = settings.analyze_on_submit
+    ? await import("../analysis/mod.ts")
+    : undefined;
+  const collector = analysis &&
+    new analysis.ProcsCollector(job.table.length, { tree: false });
   await store.insertJob(
     summary.row,
-    job.table,
+    collector ? analysis.collectingRows(job.table, collector) : job.table,
     (done, total) =>
       progress.update(`storing ${display}`, done, total, "processes"),
   );
@@ -278,10 +285,14 @@ async function submitDir(
       seconds(performance.now() - t1)
     }`,
   );
-  if (settings.analyze_on_submit) {
+  if (analysis) {
     const t2 = performance.now();
-    const { analyzeAtSubmit } = await import("../analysis/mod.ts");
-    const a = await analyzeAtSubmit(store, summary.row, job.table);
+    const a = await analysis.analyzeAtSubmit(
+      store,
+      summary.row,
+      job.table,
+      collector?.result(),
+    );
     log.info(
       `job ${job.info.jobid}: ${
         a.error
