@@ -3,7 +3,8 @@
  * over 12 months of jobs, generated inside the server (generate_series into
  * the month partitions: minutes, where submitting them would take hours),
  * then the real CLI as a user runs it, each median of `--rounds`:
- * `list`, `list --user`, `show`, `show --tree` (a 2,000-process job),
+ * `list`, `list --user`, `show`, `show --tree` and `ops` (a 2,000-process
+ * job), `ops`,
  * `outliers --exp` and `outliers JOBID` (goal: under 1 s each), `dbsize`,
  * and `retire` of the oldest month (goal: under 10 s). The baseline in the
  * same run is `epmt dbsize -h` (start-up alone, no database).
@@ -246,6 +247,8 @@ try {
     ["list --user", ["list", "--user", "user7"], 1000],
     ["show", ["show", `m${last}_5`], 1000],
     ["show --tree (2,000 processes)", ["show", "--tree", `m${last}_0`], 1000],
+    ["ops (2,000 processes)", ["ops", `m${last}_0`], 1000],
+    ["ops", ["ops", `m${last}_5`], 1000],
     ["outliers --exp", ["outliers", "--exp", "exp3"], 1000],
     ["outliers JOBID", ["outliers", `m${last}_3`], 1000],
     ["dbsize", ["dbsize"], 5000],

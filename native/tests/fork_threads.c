@@ -2,7 +2,7 @@
  * starting and ending short threads) forks ROUNDS times; each child starts
  * 2 threads, joins them and exits 0. Exits 0 if every child did.
  *
- * A watchdog (alarm(60)) turns a deadlock into exit status 3, after
+ * A watchdog (alarm(120)) turns a deadlock into exit status 3, after
  * printing to stderr where every thread of this process and of the child
  * being waited for was: its /proc/<pid>/task/<tid>/syscall line (syscall
  * number, arguments, stack and instruction pointers) and wchan, so that a
@@ -96,7 +96,7 @@ static void watchdog(int sig)
     (void)sig;
     char line[96];
     snprintf(line, sizeof line,
-             "fork_threads: stuck after 60 s in round %d (child %d)\n",
+             "fork_threads: stuck after 120 s in round %d (child %d)\n",
              (int)round_now, (int)child_now);
     put(line);
     show_tasks(getpid());
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 20;
     signal(SIGALRM, watchdog);
-    alarm(60);
+    alarm(120);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         pthread_create(&t[i], NULL, churn, NULL);
