@@ -12,7 +12,10 @@ import {
   forEachFileParallel,
   PARALLEL_MIN_FILES,
 } from "../src/ingest/parallel_files.ts";
-import { WHOLE_FILE_MAX } from "../src/ingest/file_reader_worker.ts";
+import {
+  BATCH_BYTES_MAX,
+  WHOLE_FILE_MAX,
+} from "../src/ingest/file_reader_worker.ts";
 import { DatabaseSync } from "node:sqlite";
 
 const KIDS = PARALLEL_MIN_FILES + 500;
@@ -144,6 +147,40 @@ Deno.test("workers hand back each file whole, in order; the rest to the caller",
     assertEquals(seen[301], null, "so is a file that cannot be opened");
     const files = seen.filter((_, i) => i !== 300 && i !== 301);
     files.forEach((text, i) => assertEquals(text, `file ${i}\n`.repeat(i % 7)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers answer at most BATCH_BYTES_MAX at once: the rest is left to the caller", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "epmt-many-files-" });
+  try {
+    const big = 800 << 10;
+    const paths: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = join(dir, `big${i}`);
+      await Deno.writeTextFile(
+        p,
+        String.fromCharCode(65 + (i % 26)).repeat(big),
+      );
+      paths.push(p);
+    }
+    const got: (Uint8Array | null)[] = [];
+    await forEachFileParallel(paths, () => true, (_, bytes) => {
+      got.push(bytes && bytes.slice());
+    });
+    assertEquals(got.length, 40);
+    const whole = got.filter((b) => b !== null) as Uint8Array[];
+    // All 40 fit no batch (32 MB > 16 MiB): some are left to the caller...
+    assert(whole.length < 40 && whole.length >= 20, `${whole.length} whole`);
+    assert(whole.length * big <= BATCH_BYTES_MAX + big, "answer bounded");
+    // ...and those handed over are whole and right.
+    got.forEach((b, i) => {
+      if (b === null) return;
+      assertEquals(b.length, big);
+      assertEquals(b[0], 65 + (i % 26));
+      assertEquals(b[big - 1], 65 + (i % 26));
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

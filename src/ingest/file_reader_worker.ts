@@ -23,6 +23,13 @@
 /** Files bigger than this are left to the main thread's streaming read. */
 export const WHOLE_FILE_MAX = 1 << 20;
 
+/**
+ * Bytes one answer holds at most (one file may take it past by up to
+ * WHOLE_FILE_MAX): the rest of its batch is left to the main thread, so
+ * the answers in flight stay bounded whatever the files hold.
+ */
+export const BATCH_BYTES_MAX = 16 << 20;
+
 /** What the main thread asks. */
 export interface ReadRequest {
   id: number;
@@ -42,6 +49,7 @@ export interface ReadReply {
 export const WORKER_SOURCE = `
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 const MAX = ${WHOLE_FILE_MAX};
+const BATCH_MAX = ${BATCH_BYTES_MAX};
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 let buffer = new Uint8Array(4 << 20);
 
@@ -95,7 +103,7 @@ self.onmessage = (e) => {
   const skipped = new Uint8Array(n);
   let pos = 0;
   for (let i = 0; i < n; i++) {
-    const end = readInto(paths[i], listed[i] === 1, pos);
+    const end = pos > BATCH_MAX ? -1 : readInto(paths[i], listed[i] === 1, pos);
     if (end < 0) skipped[i] = 1;
     else pos = end;
     ends[i] = pos;
