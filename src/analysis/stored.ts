@@ -188,7 +188,9 @@ export async function analyzeAtSubmit(
     r = failure(jobid, e);
   }
   try {
+    const t4 = performance.now();
     await save(store, r);
+    log.debug(`job ${jobid}: analysis stored in ${ms(performance.now() - t4)}`);
   } catch (e) {
     log.warning(
       `job ${jobid}: could not store its analysis: ${

@@ -122,13 +122,10 @@ function ordersOf(procs: Procs) {
   let o = orders.get(procs);
   if (!o) {
     const { start, end, n } = procs;
-    const byStart = new Int32Array(n);
-    for (let i = 0; i < n; i++) byStart[i] = i;
-    const byEnd = byStart.slice();
-    byStart.sort((a, b) => start[a] - start[b]);
-    byEnd.sort((a, b) =>
-      Math.max(end[a], start[a]) - Math.max(end[b], start[b])
-    );
+    const endKey = new Float64Array(n);
+    for (let i = 0; i < n; i++) endKey[i] = Math.max(end[i], start[i]);
+    const byStart = argsort(start, n);
+    const byEnd = argsort(endKey, n);
     const ids = new Map<string, number>();
     const hostId = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -184,4 +181,39 @@ export function allOf(procs: Procs): Int32Array {
   const all = new Int32Array(procs.n);
   for (let i = 0; i < procs.n; i++) all[i] = i;
   return all;
+}
+
+/**
+ * Positions 0..n-1 ordered by `keys`, ties in position order (what a
+ * stable sort gives). Whole keys within a range that leaves room for the
+ * position are packed as (key - min) * n + position and sorted natively,
+ * several times faster than a comparator sort (this runs at every submit);
+ * other keys take the comparator.
+ *
+ * @example
+ * argsort([30, 10, 20, 10], 4); // Int32Array [1, 3, 2, 0]
+ */
+export function argsort(keys: ArrayLike<number>, n: number): Int32Array {
+  const out = new Int32Array(n);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let whole = true;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    if (!Number.isInteger(k)) {
+      whole = false;
+      break;
+    }
+    if (k < lo) lo = k;
+    if (k > hi) hi = k;
+  }
+  if (whole && n > 0 && (hi - lo + 1) * n < Number.MAX_SAFE_INTEGER) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = (keys[i] - lo) * n + i;
+    packed.sort();
+    for (let i = 0; i < n; i++) out[i] = packed[i] % n;
+    return out;
+  }
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out.sort((a, b) => keys[a] - keys[b]);
 }

@@ -13,6 +13,7 @@ import {
   verdictOf,
 } from "../../src/analysis/mod.ts";
 import { peakConcurrent } from "../../src/analysis/intervals.ts";
+import { argsort } from "../../src/analysis/usage.ts";
 
 /** [depth, pid, start, end, cpu, blkio µs] in depth-first order. */
 type Spec = [number, number, number, number, number, number?];
@@ -167,4 +168,20 @@ Deno.test("verdicts: thresholds hold at their edges", () => {
     0.8,
   ]);
   assert(heavy.reason.includes("80%"), heavy.reason);
+});
+
+Deno.test("argsort: the order of a stable sort, packed or not", () => {
+  const stable = (keys: number[]) =>
+    keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);
+  const cases = [
+    [30, 10, 20, 10],
+    [5, 5, 5],
+    [1795659616915099, 1795659616915000, 1795659616915099, 0], // wide range
+    [2.5, 1.25, 2.5, -1], // fractions: the comparator
+    [-(2 ** 52), 2 ** 52, 0, 7], // too wide to pack
+    [],
+  ];
+  for (const keys of cases) {
+    assertEquals([...argsort(keys, keys.length)], stable(keys), `${keys}`);
+  }
 });
