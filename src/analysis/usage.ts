@@ -92,11 +92,11 @@ export function usageOf(
     top += life;
     childWait += waited;
   }
-  const memory = memoryPeak(procs, scratch, IN);
+  const { memory, wall } = sweep(procs, scratch, IN);
   for (let j = 0; j < k; j++) scratch[members[j]] = 0;
   return {
     procs: k,
-    wall_us: unionLength(start, end, members),
+    wall_us: wall,
     start_us: k ? first : null,
     end_us: k ? last : null,
     cpu_us: cpu,
@@ -145,11 +145,25 @@ function ordersOf(procs: Procs) {
  * skipping those outside the group (no sort per group). A process ending
  * when another starts does not overlap it.
  */
-function memoryPeak(procs: Procs, scratch: Uint8Array, IN: number): number {
+/**
+ * In one sweep over the job's processes by start and by end (sorted once
+ * per job), those of the group (`scratch & IN`): the largest sum of rssmax
+ * alive together on one host, and the union of their [start, end)
+ * intervals (what unionLength gives, without sorting the group again).
+ */
+function sweep(
+  procs: Procs,
+  scratch: Uint8Array,
+  IN: number,
+): { memory: number; wall: number } {
   const { byStart, byEnd, hostId, hosts } = ordersOf(procs);
   const { start, end, rss, n } = procs;
   const running = new Float64Array(hosts);
   let peak = 0;
+  let alive = 0;
+  let begin = 0;
+  let lastEnd = -Infinity;
+  let wall = 0;
   let i = 0;
   let j = 0;
   while (i < n) {
@@ -165,15 +179,21 @@ function memoryPeak(procs: Procs, scratch: Uint8Array, IN: number): number {
     }
     if (e >= 0 && Math.max(end[e], start[e]) <= start[s]) {
       running[hostId[e]] -= rss[e];
+      if (end[e] > start[e] && --alive === 0) wall += end[e] - begin;
       j++;
     } else {
       const h = hostId[s];
       running[h] += rss[s];
       if (running[h] > peak) peak = running[h];
+      if (end[s] > start[s]) {
+        if (alive++ === 0) begin = start[s];
+        if (end[s] > lastEnd) lastEnd = end[s];
+      }
       i++;
     }
   }
-  return peak;
+  if (alive > 0) wall += lastEnd - begin;
+  return { memory: peak, wall };
 }
 
 /** Every position of a job: the job as one group. */

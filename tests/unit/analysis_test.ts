@@ -185,3 +185,36 @@ Deno.test("argsort: the order of a stable sort, packed or not", () => {
     assertEquals([...argsort(keys, keys.length)], stable(keys), `${keys}`);
   }
 });
+
+Deno.test("usageOf: a group's wall is the union of its intervals, whatever the group", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let t = 0; t < 300; t++) {
+    const n = 1 + rand(40);
+    const spec: Spec[] = [];
+    for (let i = 0; i < n; i++) {
+      const start = rand(100);
+      // Some empty or inverted intervals, some touching ones.
+      const end = rand(5) === 0 ? start - rand(3) : start + rand(60);
+      spec.push([
+        i === 0 ? 0 : 1 + rand(2) * (i > 1 ? 1 : 0),
+        i,
+        start,
+        end,
+        1,
+      ]);
+    }
+    const p = procs(spec);
+    const members = Int32Array.from(
+      [...Array(n).keys()].filter((i) => t % 3 === 0 || rand(2) === 0),
+    );
+    assertEquals(
+      usageOf(p, members).wall_us,
+      unionLength(p.start, p.end, members),
+      `case ${t}`,
+    );
+  }
+});
