@@ -209,7 +209,7 @@ Deno.test("usageOf: a group's wall is the union of its intervals, whatever the g
     }
     const p = procs(spec);
     const members = Int32Array.from(
-      [...Array(n).keys()].filter((i) => t % 3 === 0 || rand(2) === 0),
+      [...Array(n).keys()].filter(() => t % 3 === 0 || rand(2) === 0),
     );
     assertEquals(
       usageOf(p, members).wall_us,
