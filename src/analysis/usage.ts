@@ -140,16 +140,12 @@ function ordersOf(procs: Procs) {
 }
 
 /**
- * The largest sum of rssmax of the group's processes alive together on one
- * host (KiB): one walk along the job's processes by start and by end,
- * skipping those outside the group (no sort per group). A process ending
- * when another starts does not overlap it.
- */
-/**
- * In one sweep over the job's processes by start and by end (sorted once
- * per job), those of the group (`scratch & IN`): the largest sum of rssmax
- * alive together on one host, and the union of their [start, end)
- * intervals (what unionLength gives, without sorting the group again).
+ * One walk along the job's processes by start and by end (sorted once per
+ * job), skipping those outside the group (`scratch & IN`), so no group is
+ * sorted again: the largest sum of rssmax of its processes alive together
+ * on one host (KiB), and the union of their [start, end) intervals (what
+ * unionLength gives). A process ending when another starts does not
+ * overlap it.
  */
 function sweep(
   procs: Procs,
