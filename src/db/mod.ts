@@ -19,6 +19,7 @@ export * from "./columns.ts";
 export * from "./net_permission.ts";
 export * from "./threads.ts";
 export { DatabaseUnavailableError, DuplicateJobError } from "./store.ts";
+export { deleteJobRows } from "./job_rows.ts";
 export {
   dropPartition,
   isPartitioned,

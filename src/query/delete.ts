@@ -3,7 +3,7 @@
  * them or none (an unknown id refuses the lot).
  */
 import { UserError } from "../errors.ts";
-import type { Queryable, Store } from "../db/mod.ts";
+import { deleteJobRows, type Queryable, type Store } from "../db/mod.ts";
 
 /** A job that is (or would be) deleted. */
 export interface Deleted {
@@ -51,8 +51,7 @@ export async function deleteJobs(
     const jobs = await plan(tx, store, ids);
     for (const j of jobs) {
       await tx.execute("DELETE FROM processes WHERE jobid = ?", [j.jobid]);
-      await tx.execute("DELETE FROM analyses WHERE jobid = ?", [j.jobid]);
-      await tx.execute("DELETE FROM jobs WHERE jobid = ?", [j.jobid]);
+      await deleteJobRows(tx, [j.jobid]);
     }
     return jobs;
   });

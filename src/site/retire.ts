@@ -12,7 +12,12 @@
  * epoch, as its processes' partition does.
  */
 import type { Queryable, Store } from "../db/mod.ts";
-import { dropPartition, listPartitions, type Partition } from "../db/mod.ts";
+import {
+  deleteJobRows,
+  dropPartition,
+  listPartitions,
+  type Partition,
+} from "../db/mod.ts";
 
 /** Which rows go: cutoffs in µs since the epoch (undefined: keep). */
 export interface RetirePolicy {
@@ -396,18 +401,6 @@ async function deleteProcesses(
 ): Promise<number> {
   return await tx.execute(
     `DELETE FROM processes WHERE jobid IN (${marks(ids)})`,
-    ids,
-  );
-}
-
-/** Job rows and what was stored about them (the analysis at submit). */
-async function deleteJobRows(
-  tx: Queryable,
-  ids: readonly string[],
-): Promise<number> {
-  await tx.execute(`DELETE FROM analyses WHERE jobid IN (${marks(ids)})`, ids);
-  return await tx.execute(
-    `DELETE FROM jobs WHERE jobid IN (${marks(ids)})`,
     ids,
   );
 }
