@@ -1,6 +1,7 @@
 /** Shared by the tests: run the real CLI as a user would, in a sandbox. */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 export const LAUNCHER = join(ROOT, "epmt");
@@ -14,6 +15,19 @@ export interface Result {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * Asserts a refusal: exit 1, one ERROR line naming `file` and saying
+ * `what`, and no internal error.
+ */
+export function refused(r: Result, file: string, what: string): void {
+  assertEquals(r.code, 1, r.stderr);
+  const errors = r.stderr.split("\n").filter((l) => l.startsWith("ERROR"));
+  assertEquals(errors.length, 1, r.stderr);
+  assertStringIncludes(errors[0], file);
+  assertStringIncludes(errors[0], what);
+  assert(!r.stderr.includes("internal error"), r.stderr);
 }
 
 export interface RunOptions {

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { LAUNCHER, type Result, sandbox } from "./helpers.ts";
+import { LAUNCHER, refused, type Result, sandbox } from "./helpers.ts";
 import { metadata, writeFixtureJob } from "./submit_jobs.ts";
 import { BLOCK, makeHeader } from "./tar_bytes.ts";
 import { encodeMetadata } from "../src/job/metadata.ts";
@@ -47,16 +47,6 @@ async function epmtOrHang(
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
   };
-}
-
-/** Asserts a failure whose error is one line naming `file` and saying `what`. */
-function refused(r: Result, file: string, what: string): void {
-  assertEquals(r.code, 1, r.stderr);
-  const errors = r.stderr.split("\n").filter((l) => l.startsWith("ERROR"));
-  assertEquals(errors.length, 1, r.stderr);
-  assertStringIncludes(errors[0], file);
-  assertStringIncludes(errors[0], what);
-  assert(!r.stderr.includes("internal error"), r.stderr);
 }
 
 Deno.test("files that never end or block are refused, not read", async (t) => {

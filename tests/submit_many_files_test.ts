@@ -5,8 +5,8 @@
  * short, a file too big to be handed over whole) as a small job gets.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { epmt, type Result } from "./helpers.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { epmt, refused } from "./helpers.ts";
 import { generatedJob, type GenProcess, ok } from "./query_helpers.ts";
 import {
   forEachFileParallel,
@@ -45,15 +45,6 @@ async function scratch(): Promise<
       EPMT_DB_FILENAME: join(dir, "epmt.db"),
     },
   };
-}
-
-function refused(r: Result, file: string, what: string): void {
-  assertEquals(r.code, 1, r.stderr);
-  const errors = r.stderr.split("\n").filter((l) => l.startsWith("ERROR"));
-  assertEquals(errors.length, 1, r.stderr);
-  assertStringIncludes(errors[0], file);
-  assertStringIncludes(errors[0], what);
-  assert(!r.stderr.includes("internal error"), r.stderr);
 }
 
 Deno.test("a job of thousands of per-process files: every row, in tree order", async () => {
