@@ -42,6 +42,8 @@ Deno.test("bundle: build, unpack elsewhere, run a whole job from there", async (
         assert(!(await exists(join(dist, "epmt"))), "no stale binary");
       }
       assertStringIncludes(r.stdout, `build: bundle `);
+      // No --db-host: the whole grant (scripts/build/permissions.ts).
+      assertStringIncludes(r.stdout, "build: permissions --allow-all\n");
       // The shipped collector loads on glibc older than 2.34 (RHEL 8) even
       // when this machine's glibc is newer.
       const floor = /^build: bundle runs where glibc >= 2\.(\d+) \((.*)\)/m
