@@ -1,7 +1,10 @@
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { createTestDb } from "./pg.ts";
+import { connectTestServer, createTestDb } from "./pg.ts";
 import { openStore, type Store } from "../src/db/mod.ts";
-import { DuplicateJobError } from "../src/db/store.ts";
+import {
+  DatabaseUnavailableError,
+  DuplicateJobError,
+} from "../src/db/store.ts";
 import { JOB_COLUMNS, PROCESS_COLUMNS } from "../src/db/columns.ts";
 import { numberPlaceholders } from "../src/db/postgres.ts";
 import { threadsOf } from "../src/db/threads.ts";
@@ -138,6 +141,52 @@ Deno.test("store: a failing process row rolls the whole job back", async (t) => 
     );
     assertEquals(c.n, 0);
   });
+});
+
+Deno.test("store: PostgreSQL counts the copied rows back, with its statistics or without", async () => {
+  // The count after COPY comes from the transaction's statistics; with
+  // track_counts off there are none, and the rows are counted instead.
+  const pg = await createTestDb();
+  const admin = connectTestServer(pg.name);
+  try {
+    for (const counts of ["on", "off"]) {
+      await admin.unsafe(
+        `ALTER DATABASE ${pg.name} SET track_counts = ${counts}`,
+      );
+      const store = await openStore(loadSettings({ ...pg.env }).settings);
+      try {
+        const [{ track_counts }] = await store.query<{ track_counts: string }>(
+          "SHOW track_counts",
+        );
+        assertEquals(track_counts, counts);
+        await store.insertJob(job(`j-${counts}`), rows(`j-${counts}`, 41));
+        assertEquals(await store.hasJob(`j-${counts}`), true);
+        // A COPY refused by the server still rolls the job back.
+        const bad = rows(`bad-${counts}`, 50);
+        const fill = bad.fill;
+        bad.fill = (i, out, o) => {
+          fill(i, out, o);
+          if (i === 49) out[o + 1] = 3; // duplicate (jobid, idx), last row
+        };
+        const e = await assertRejects(
+          () => store.insertJob(job(`bad-${counts}`), bad),
+          UserError,
+          `storing job bad-${counts} failed: `,
+        );
+        // The server answered: not "cannot connect", which is retried.
+        assert(!(e instanceof DatabaseUnavailableError), e.message);
+        assertEquals(await store.hasJob(`bad-${counts}`), false);
+      } finally {
+        await store.close();
+      }
+    }
+    const [c] = await admin<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM processes`;
+    assertEquals(c.n, 82);
+  } finally {
+    await admin.end();
+    await pg.drop();
+  }
 });
 
 Deno.test("store: transactions commit or roll back; resetSchema empties", async (t) => {

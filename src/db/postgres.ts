@@ -344,7 +344,14 @@ export class PostgresStore implements Store {
       if (processes.length > 0) await this.#ensurePartition(month);
       await this.#sql.begin(async (tx) => {
         await this.#insertJobRow(tx, job);
-        await this.#copyProcesses(tx, jobid, startUs, processes, progress);
+        await this.#copyProcesses(
+          tx,
+          month,
+          jobid,
+          startUs,
+          processes,
+          progress,
+        );
       });
     } catch (e) {
       if (pgError(e).code === "23505" && /jobs_pkey/.test(pgError(e).message)) {
@@ -412,6 +419,7 @@ export class PostgresStore implements Store {
    */
   async #copyProcesses(
     tx: TxSql,
+    month: Partition,
     jobid: string,
     jobStartUs: number,
     rows: ProcessRows,
@@ -461,23 +469,58 @@ export class PostgresStore implements Store {
     if (failure) throw failure;
     let stored: number;
     try {
-      [{ n: stored }] = await tx<{ n: number }[]>`
-        SELECT count(*) AS n FROM processes
-         WHERE jobid = ${jobid} AND job_start_us = ${jobStartUs}`;
+      stored = await countInserted(tx, month);
+      if (stored === 0) {
+        // Statistics off (track_counts): count the rows themselves.
+        [{ n: stored }] = await tx<{ n: number }[]>`
+          SELECT count(*) AS n FROM processes
+           WHERE jobid = ${jobid} AND job_start_us = ${jobStartUs}`;
+      }
     } catch (e) {
       if (pgError(e).code === "25P02") {
-        throw new Error(
+        throw this.#refused(
+          jobid,
           "the server refused the process rows (COPY failed; its log has the reason)",
         );
       }
       throw e;
     }
     if (stored !== rows.length) {
-      throw new Error(`${stored} of ${rows.length} process rows arrived`);
+      throw this.#refused(
+        jobid,
+        `${stored} of ${rows.length} process rows arrived`,
+      );
     }
+  }
+
+  /**
+   * The server answered, so this is no lost connection (which the daemon
+   * would retry): the job itself failed, and goes to failed/.
+   */
+  #refused(jobid: string, why: string): UserError {
+    return new UserError(
+      `${this.description}: storing job ${jobid} failed: ${why}`,
+    );
   }
 
   async close(): Promise<void> {
     await this.#sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * The rows this transaction has inserted into the month's partition, from
+ * the server's per-transaction statistics (pg_stat_xact_user_tables): only
+ * this job's COPY writes there in it, so that is the rows that arrived. It
+ * costs ~4 ms where counting 100,000 fresh rows back costs ~130 ms (every
+ * one is fetched from the heap to check it is visible). 0 when the server
+ * keeps no statistics.
+ */
+async function countInserted(tx: TxSql, month: Partition): Promise<number> {
+  const rows = await tx<{ n: string | null }[]>`
+    SELECT s.n_tup_ins AS n FROM pg_stat_xact_user_tables s
+      JOIN pg_class c ON c.oid = s.relid
+     WHERE c.relname = ${month.name}
+       AND c.relnamespace = current_schema()::regnamespace`;
+  return rows.length > 0 ? Number(rows[0].n ?? 0) : 0;
 }
