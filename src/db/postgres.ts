@@ -429,6 +429,7 @@ export class PostgresStore implements Store {
     // job_start_us last: the partition key, the same for every row.
     const names = [...PROCESS_COLUMNS.map((c) => c.name), "job_start_us"]
       .join(", ");
+    const before = await pendingInserts(tx, month);
     const writable = await tx.unsafe(`COPY processes (${names}) FROM STDIN`)
       .writable();
     let failure: Error | undefined;
@@ -469,9 +470,12 @@ export class PostgresStore implements Store {
     if (failure) throw failure;
     let stored: number;
     try {
-      stored = await countInserted(tx, month);
-      if (stored === 0) {
-        // Statistics off (track_counts): count the rows themselves.
+      // The statistics say how many rows the COPY inserted in ~4 ms, where
+      // counting 100,000 fresh rows back takes ~130 ms (each is fetched
+      // from the heap to see it is visible). Only a match is taken from
+      // them: anything else (statistics off, say) is counted.
+      stored = await pendingInserts(tx, month) - before;
+      if (stored !== rows.length) {
         [{ n: stored }] = await tx<{ n: number }[]>`
           SELECT count(*) AS n FROM processes
            WHERE jobid = ${jobid} AND job_start_us = ${jobStartUs}`;
@@ -509,14 +513,14 @@ export class PostgresStore implements Store {
 }
 
 /**
- * The rows this transaction has inserted into the month's partition, from
- * the server's per-transaction statistics (pg_stat_xact_user_tables): only
- * this job's COPY writes there in it, so that is the rows that arrived. It
- * costs ~4 ms where counting 100,000 fresh rows back costs ~130 ms (every
- * one is fetched from the heap to check it is visible). 0 when the server
- * keeps no statistics.
+ * The server's count of rows inserted into the month's partition by this
+ * backend and not yet flushed to its statistics
+ * (pg_stat_xact_user_tables.n_tup_ins): besides this transaction's rows it
+ * may hold earlier transactions', but it is flushed only between
+ * transactions, so two readings inside one differ by exactly what was
+ * inserted in between. 0 when the server keeps no statistics.
  */
-async function countInserted(tx: TxSql, month: Partition): Promise<number> {
+async function pendingInserts(tx: TxSql, month: Partition): Promise<number> {
   const rows = await tx<{ n: string | null }[]>`
     SELECT s.n_tup_ins AS n FROM pg_stat_xact_user_tables s
       JOIN pg_class c ON c.oid = s.relid
