@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { epmt, LAUNCHER, runCmd, sandbox } from "./helpers.ts";
-import { createTestDb, PG_HOST, PG_PORT } from "./pg.ts";
+import { connectTestServer, createTestDb, PG_HOST, PG_PORT } from "./pg.ts";
 import { generatedJob, withBothDbs } from "./query_helpers.ts";
 import { createArchive } from "../src/archive/mod.ts";
 import { openStore } from "../src/db/mod.ts";
@@ -365,6 +365,43 @@ Deno.test("daemon: a database that goes away and comes back loses nothing", asyn
     assertEquals(names(join(drop, "done")), ["501.tgz", "502.tgz", "503.tgz"]);
   } finally {
     proxy.stop();
+    await pg.drop();
+    await Deno.remove(box.dir, { recursive: true });
+  }
+});
+
+Deno.test("daemon: a job whose rows the server refuses goes to failed/, not into a retry loop", async () => {
+  const box = await sandbox();
+  const pg = await createTestDb();
+  const admin = connectTestServer(pg.name);
+  try {
+    const env = { ...box.env, ...pg.env };
+    (await openStore(loadSettings(env).settings)).close();
+    // The server refuses any process of cp: a constraint of this site's.
+    await admin.unsafe(
+      "ALTER TABLE processes ADD CONSTRAINT no_cp CHECK (exename <> 'cp')",
+    );
+    const drop = join(box.dir, "drop");
+    await Deno.mkdir(drop);
+    const scratch = join(box.dir, "s");
+    await dropArchive(drop, scratch, "601", 1); // bash alone
+    await dropArchive(drop, scratch, "602", 3); // bash and two cp
+    // In the background, so that a retry loop fails the wait, not hangs.
+    const d = startDaemon(["--ingest", drop, "--interval", "0.2"], env);
+    await d.until(/failed 602|database unavailable/);
+    const r = await d.stop();
+    assertEquals(r.code, 0, r.err);
+    assertMatch(r.out, /loaded 601\.tgz/);
+    assertMatch(
+      r.out,
+      /failed 602\.tgz: .*storing job 602 failed: .* \(moved to failed\/\)/,
+    );
+    assert(!/database unavailable|cannot connect/.test(r.out), r.out);
+    assertMatch(r.out, /stopped \(SIGTERM\): 1 loaded, 1 failed/);
+    assertEquals(names(join(drop, "failed")), ["602.tgz", "602.tgz.err"]);
+    assertEquals(await storedJobs(env), ["601"]);
+  } finally {
+    await admin.end();
     await pg.drop();
     await Deno.remove(box.dir, { recursive: true });
   }

@@ -40,11 +40,13 @@ export function monthOf(startUs: number | null): Partition {
  * The statements making `p` a partition of processes: a table of its own,
  * then attached. Attaching locks processes only against schema changes
  * (SHARE UPDATE EXCLUSIVE), where CREATE TABLE ... PARTITION OF would stop
- * every concurrent submit and query until it commits.
+ * every concurrent submit and query until it commits. The table takes the
+ * parent's CHECK constraints too: ATTACH refuses a table without them.
  */
 export function createPartitionStatements(p: Partition): string[] {
   return [
-    `CREATE TABLE ${p.name} (LIKE processes INCLUDING DEFAULTS)`,
+    `CREATE TABLE ${p.name}
+       (LIKE processes INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
     `ALTER TABLE processes ATTACH PARTITION ${p.name}
        FOR VALUES FROM (${p.fromUs}) TO (${p.toUs})`,
   ];
