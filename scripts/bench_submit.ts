@@ -5,7 +5,9 @@
  * process, one concatenated CSV, one collated TSV), each submitted end to
  * end through ./epmt (start-up included) into SQLite and PostgreSQL. In the
  * same run, the raw bulk load of the same process rows from one CSV with
- * `sqlite3 .import` and `psql \copy` is timed as the baseline.
+ * `sqlite3 .import` and `psql \copy` is timed as the baseline. With
+ * PostgreSQL and the concatenated form, the server's own share is timed too:
+ * `psql \copy` of the rows epmt stored into epmt's own processes table.
  *
  *   deno task bench submit
  *   deno run -A scripts/bench_submit.ts [--procs N] [--repeat R]
@@ -355,6 +357,52 @@ function load(): string {
   }
 }
 
+/**
+ * The least any client can take on PostgreSQL: `psql \\copy` of the very
+ * rows epmt stores (dumped from a submit of the concatenated form) into
+ * epmt's own processes table, its primary key and month partition in place
+ * (emptied before each run, untimed). The baseline loads plainer rows into a
+ * bare table; this shows how much of a submit is the server's.
+ */
+async function serverCopy(work: string, repeat: number): Promise<Timing[]> {
+  const rows = join(work, "epmt-rows.copy");
+  return await withPgDb(async (name) => {
+    const psql = [
+      "psql",
+      "-q",
+      "-h",
+      PG_HOST,
+      "-p",
+      String(PG_PORT),
+      "-U",
+      PG_USER,
+      "-d",
+      name,
+    ];
+    await timed([join(ROOT, "epmt"), "submit", join(work, "concat")], {
+      HOME: work,
+      PATH: Deno.env.get("PATH") ?? "",
+      EPMT_DB_PROVIDER: "postgres",
+      EPMT_DB_HOST: PG_HOST,
+      EPMT_DB_PORT: String(PG_PORT),
+      EPMT_DB_USER: PG_USER,
+      EPMT_DB_DBNAME: name,
+    });
+    await timed([
+      ...psql,
+      "-c",
+      `\\copy (SELECT * FROM processes) TO '${rows}'`,
+    ]);
+    const ts: Timing[] = [];
+    for (let i = 0; i < repeat; i++) {
+      await timed([...psql, "-c", "TRUNCATE processes"]);
+      ts.push(await timed([...psql, "-c", `\\copy processes FROM '${rows}'`]));
+    }
+    await Deno.remove(rows);
+    return ts;
+  });
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
@@ -388,6 +436,8 @@ async function main(): Promise<void> {
     };
 
     const base: Record<string, number> = {};
+    // The server's own share of a PostgreSQL submit (see serverCopy).
+    let serverOwn = 0;
     if (o.baseline) {
       await warm(work);
       if (o.dbs.includes("sqlite")) {
@@ -437,6 +487,13 @@ async function main(): Promise<void> {
           );
         }
         base.postgres = line("baseline psql \\copy", ts, n);
+        if (o.forms.includes("concat")) {
+          serverOwn = line(
+            "server: epmt's rows, psql \\copy",
+            await serverCopy(work, o.repeat),
+            n,
+          );
+        }
       }
     }
 
@@ -474,6 +531,13 @@ async function main(): Promise<void> {
             `${"".padEnd(34)} = ${(base[db] / best).toFixed(2)}x the raw ${
               db === "sqlite" ? "sqlite3 .import" : "psql \\copy"
             } rate`,
+          );
+        }
+        if (db === "postgres" && serverOwn) {
+          console.log(
+            `${"".padEnd(34)} = ${
+              (serverOwn / best).toFixed(2)
+            }x the server's own COPY of these rows`,
           );
         }
       }
