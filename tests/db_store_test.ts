@@ -193,6 +193,34 @@ Deno.test("store: PostgreSQL counts the copied rows back, with its statistics or
   }
 });
 
+Deno.test("store: a bad value met while storing is the job's failure, not a lost connection", async () => {
+  const pg = await createTestDb();
+  try {
+    const store = await openStore(loadSettings({ ...pg.env }).settings);
+    try {
+      // The rows' source fails part way through the COPY (as a decoding
+      // fault would): JavaScript's own error, inside the transaction.
+      const odd = rows("odd", 5000);
+      const fill = odd.fill;
+      odd.fill = (i, out, o) => {
+        if (i === 4000) throw new RangeError("offset is out of bounds");
+        fill(i, out, o);
+      };
+      const e = await assertRejects(
+        () => store.insertJob(job("odd"), odd),
+        UserError,
+        "storing job odd failed: offset is out of bounds",
+      );
+      assert(!(e instanceof DatabaseUnavailableError), e.message);
+      assertEquals(await store.hasJob("odd"), false);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await pg.drop();
+  }
+});
+
 Deno.test("store: transactions commit or roll back; resetSchema empties", async (t) => {
   await onBoth(t, async (store) => {
     await store.insertJob(job("keep"), rows("keep", 3));

@@ -209,9 +209,15 @@ export class PostgresStore implements Store {
     // name the host.
     if (this.#host) text = text.split(this.#host).join(maskHost(this.#host));
     text = maskSecretText(text);
-    const connecting = code === undefined || /^(08|28|3D|57P0)/.test(code) ||
-      /^E[A-Z]+$/.test(code) || code === "CONNECT_TIMEOUT" ||
-      code === "CONNECTION_CLOSED" || code === "CONNECTION_DESTROYED";
+    // No code: a network failure, unless it is one of JavaScript's own
+    // (a bad value met while storing), which a retry would only repeat.
+    const jsError = e instanceof TypeError || e instanceof SyntaxError ||
+      e instanceof RangeError || e instanceof ReferenceError;
+    const connecting = code === undefined
+      ? !jsError
+      : /^(08|28|3D|57P0)/.test(code) || /^E[A-Z]+$/.test(code) ||
+        code === "CONNECT_TIMEOUT" || code === "CONNECTION_CLOSED" ||
+        code === "CONNECTION_DESTROYED";
     return connecting
       ? new DatabaseUnavailableError(
         `cannot connect to ${this.description}: ${text}`,
@@ -452,18 +458,25 @@ export class PostgresStore implements Store {
     const values: SqlValue[] = new Array(width);
     values[width - 1] = jobStartUs;
     const copy = new CopyEncoder(COPY_CHUNK + (COPY_CHUNK >> 2));
-    for (let i = 0; i < rows.length && !failure; i++) {
-      rows.fill(i, values, 0);
-      copy.row(values, width);
-      if (copy.size >= COPY_CHUNK) {
-        if (!writable.write(copy.take())) {
-          await Promise.race([
-            new Promise((resolve) => writable.once("drain", resolve)),
-            failed,
-          ]);
+    try {
+      for (let i = 0; i < rows.length && !failure; i++) {
+        rows.fill(i, values, 0);
+        copy.row(values, width);
+        if (copy.size >= COPY_CHUNK) {
+          if (!writable.write(copy.take())) {
+            await Promise.race([
+              new Promise((resolve) => writable.once("drain", resolve)),
+              failed,
+            ]);
+          }
+          progress?.(i, rows.length);
         }
-        progress?.(i, rows.length);
       }
+    } catch (e) {
+      // Abandon the COPY (CopyFail): left open, it would refuse the
+      // ROLLBACK, and that refusal would hide this error.
+      writable.destroy(e as Error);
+      throw e;
     }
     if (!failure) writable.end(copy.take());
     await Promise.race([ended, failed]);
