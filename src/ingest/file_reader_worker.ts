@@ -4,8 +4,10 @@
  * Deno's node:fs ops, more than parsing them, so a worker does it while the
  * main thread parses what it hands back (see parallel_files.ts).
  *
- * Message in: `{ id, paths, listed }` (listed[i] = 1 when a directory
- * listing called paths[i] a regular file). Message out: `{ id, data, ends,
+ * Message in: `{ id, dir, names, listed }`: the files dir + name, for
+ * each name of `names` (NUL-separated: no file name holds a NUL, and one
+ * string is far cheaper to pass than thousands), listed[i] = 1 when a
+ * directory listing called file i a regular file. Message out: `{ id, data, ends,
  * skipped }`: the files' bytes one after another in `data` (transferred),
  * file i ending at ends[i]; skipped[i] = 1 for a file not read here (bigger
  * than WHOLE_FILE_MAX, not a regular file, or any error), which the main
@@ -33,7 +35,10 @@ export const BATCH_BYTES_MAX = 16 << 20;
 /** What the main thread asks. */
 export interface ReadRequest {
   id: number;
-  paths: string[];
+  /** The folder, ending in "/". */
+  dir: string;
+  /** File names in it, joined by NUL. */
+  names: string;
   listed: Uint8Array;
 }
 
@@ -102,13 +107,16 @@ function readInto(path, listed, at) {
 }
 
 self.onmessage = (e) => {
-  const { id, paths, listed } = e.data;
-  const n = paths.length;
+  const { id, dir, listed } = e.data;
+  const names = e.data.names.split("\\0");
+  const n = names.length;
   const ends = new Uint32Array(n);
   const skipped = new Uint8Array(n);
   let pos = 0;
   for (let i = 0; i < n; i++) {
-    const end = pos > BATCH_MAX ? -1 : readInto(paths[i], listed[i] === 1, pos);
+    const end = pos > BATCH_MAX
+      ? -1
+      : readInto(dir + names[i], listed[i] === 1, pos);
     if (end < 0) skipped[i] = 1;
     else pos = end;
     ends[i] = pos;

@@ -140,7 +140,8 @@ export async function readJobDir(
     if (files.csv.length >= PARALLEL_MIN_FILES) {
       // Per-process files: workers open and read them while this parses.
       await forEachFileParallel(
-        files.csv.map((name) => base + name),
+        base,
+        files.csv,
         (i) => regular.has(files.csv[i]),
         (i, bytes) => read(files.csv[i], bytes ?? undefined),
       );

@@ -30,11 +30,13 @@ function workerCount(): number {
 }
 
 /**
- * Calls `fn(index, bytes)` for every file of `paths` in order; `bytes` is
- * null when the caller must read that file itself.
+ * Calls `fn(index, bytes)` for every file `dir + names[index]` in order
+ * (`dir` ends in "/"); `bytes` is null when the caller must read that file
+ * itself.
  */
 export async function forEachFileParallel(
-  paths: readonly string[],
+  dir: string,
+  names: readonly string[],
   listed: (i: number) => boolean,
   fn: (i: number, bytes: Uint8Array | null) => void,
 ): Promise<void> {
@@ -46,10 +48,10 @@ export async function forEachFileParallel(
     }
   } catch {
     for (const w of workers) w.terminate();
-    for (let i = 0; i < paths.length; i++) fn(i, null);
+    for (let i = 0; i < names.length; i++) fn(i, null);
     return;
   }
-  const batches = Math.ceil(paths.length / BATCH);
+  const batches = Math.ceil(names.length / BATCH);
   const pending = new Map<number, (r: ReadReply | Error) => void>();
   // A worker that failed leaves its batches to the caller, and no more
   // are asked of any worker (none may wait for an answer never coming).
@@ -69,10 +71,11 @@ export async function forEachFileParallel(
   }
   const ask = (b: number) => {
     const from = b * BATCH;
-    const to = Math.min(paths.length, from + BATCH);
+    const to = Math.min(names.length, from + BATCH);
     const req: ReadRequest = {
       id: b,
-      paths: paths.slice(from, to),
+      dir,
+      names: names.slice(from, to).join("\0"),
       listed: Uint8Array.from(
         { length: to - from },
         (_, k) => listed(from + k) ? 1 : 0,
@@ -95,7 +98,7 @@ export async function forEachFileParallel(
       const reply = await results.get(b)!;
       results.delete(b);
       const from = b * BATCH;
-      const to = Math.min(paths.length, from + BATCH);
+      const to = Math.min(names.length, from + BATCH);
       if (reply instanceof Error) {
         for (let i = from; i < to; i++) fn(i, null);
         continue;
