@@ -357,6 +357,35 @@ function load(): string {
   }
 }
 
+/** psql on the test server's database `db`, quiet. */
+function psqlArgv(db: string): string[] {
+  return [
+    "psql",
+    "-q",
+    "-h",
+    PG_HOST,
+    "-p",
+    String(PG_PORT),
+    "-U",
+    PG_USER,
+    "-d",
+    db,
+  ];
+}
+
+/** The environment of an `epmt submit` into database `db` of the test server. */
+function pgSubmitEnv(work: string, db: string): Record<string, string> {
+  return {
+    HOME: work,
+    PATH: Deno.env.get("PATH") ?? "",
+    EPMT_DB_PROVIDER: "postgres",
+    EPMT_DB_HOST: PG_HOST,
+    EPMT_DB_PORT: String(PG_PORT),
+    EPMT_DB_USER: PG_USER,
+    EPMT_DB_DBNAME: db,
+  };
+}
+
 /**
  * The least any client can take on PostgreSQL: `psql \\copy` of the very
  * rows epmt stores (dumped from a submit of the concatenated form) into
@@ -367,27 +396,11 @@ function load(): string {
 async function serverCopy(work: string, repeat: number): Promise<Timing[]> {
   const rows = join(work, "epmt-rows.copy");
   return await withPgDb(async (name) => {
-    const psql = [
-      "psql",
-      "-q",
-      "-h",
-      PG_HOST,
-      "-p",
-      String(PG_PORT),
-      "-U",
-      PG_USER,
-      "-d",
-      name,
-    ];
-    await timed([join(ROOT, "epmt"), "submit", join(work, "concat")], {
-      HOME: work,
-      PATH: Deno.env.get("PATH") ?? "",
-      EPMT_DB_PROVIDER: "postgres",
-      EPMT_DB_HOST: PG_HOST,
-      EPMT_DB_PORT: String(PG_PORT),
-      EPMT_DB_USER: PG_USER,
-      EPMT_DB_DBNAME: name,
-    });
+    const psql = psqlArgv(name);
+    await timed(
+      [join(ROOT, "epmt"), "submit", join(work, "concat")],
+      pgSubmitEnv(work, name),
+    );
     await timed([
       ...psql,
       "-c",
@@ -465,18 +478,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < o.repeat; i++) {
           ts.push(
             await withPgDb(async (db) => {
-              const psql = [
-                "psql",
-                "-q",
-                "-h",
-                PG_HOST,
-                "-p",
-                String(PG_PORT),
-                "-U",
-                PG_USER,
-                "-d",
-                db,
-              ];
+              const psql = psqlArgv(db);
               await timed([...psql, "-c", ddl]);
               return await timed([
                 ...psql,
@@ -514,14 +516,10 @@ async function main(): Promise<void> {
                 })
               )
               : await withPgDb((name) =>
-                timed([join(ROOT, "epmt"), "submit", dir], {
-                  ...env,
-                  EPMT_DB_PROVIDER: "postgres",
-                  EPMT_DB_HOST: PG_HOST,
-                  EPMT_DB_PORT: String(PG_PORT),
-                  EPMT_DB_USER: PG_USER,
-                  EPMT_DB_DBNAME: name,
-                })
+                timed(
+                  [join(ROOT, "epmt"), "submit", dir],
+                  pgSubmitEnv(work, name),
+                )
               ),
           );
         }
