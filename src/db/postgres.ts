@@ -350,14 +350,7 @@ export class PostgresStore implements Store {
       if (processes.length > 0) await this.#ensurePartition(month);
       await this.#sql.begin(async (tx) => {
         await this.#insertJobRow(tx, job);
-        await this.#copyProcesses(
-          tx,
-          month,
-          jobid,
-          startUs,
-          processes,
-          progress,
-        );
+        await this.#copyProcesses(tx, jobid, startUs, processes, progress);
       });
     } catch (e) {
       if (pgError(e).code === "23505" && /jobs_pkey/.test(pgError(e).message)) {
@@ -366,11 +359,9 @@ export class PostgresStore implements Store {
       if (e instanceof UserError) throw e;
       const err = this.explain(e);
       if (err instanceof DatabaseUnavailableError) throw err;
-      throw new UserError(
-        err.message.replace(
-          `${this.description}: `,
-          `${this.description}: storing job ${jobid} failed: `,
-        ),
+      throw this.#storingFailed(
+        jobid,
+        err.message.replace(`${this.description}: `, ""),
       );
     }
   }
@@ -425,7 +416,6 @@ export class PostgresStore implements Store {
    */
   async #copyProcesses(
     tx: TxSql,
-    month: Partition,
     jobid: string,
     jobStartUs: number,
     rows: ProcessRows,
@@ -435,6 +425,7 @@ export class PostgresStore implements Store {
     // job_start_us last: the partition key, the same for every row.
     const names = [...PROCESS_COLUMNS.map((c) => c.name), "job_start_us"]
       .join(", ");
+    const month = monthOf(jobStartUs);
     const before = await pendingInserts(tx, month);
     const writable = await tx.unsafe(`COPY processes (${names}) FROM STDIN`)
       .writable();
@@ -495,7 +486,7 @@ export class PostgresStore implements Store {
       }
     } catch (e) {
       if (pgError(e).code === "25P02") {
-        throw this.#refused(
+        throw this.#storingFailed(
           jobid,
           "the server refused the process rows (COPY failed; its log has the reason)",
         );
@@ -503,7 +494,7 @@ export class PostgresStore implements Store {
       throw e;
     }
     if (stored !== rows.length) {
-      throw this.#refused(
+      throw this.#storingFailed(
         jobid,
         `${stored} of ${rows.length} process rows arrived`,
       );
@@ -511,10 +502,10 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The server answered, so this is no lost connection (which the daemon
-   * would retry): the job itself failed, and goes to failed/.
+   * The job itself failed to store (the server answered, so this is no
+   * lost connection, which the daemon would retry): it goes to failed/.
    */
-  #refused(jobid: string, why: string): UserError {
+  #storingFailed(jobid: string, why: string): UserError {
     return new UserError(
       `${this.description}: storing job ${jobid} failed: ${why}`,
     );

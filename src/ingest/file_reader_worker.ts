@@ -7,12 +7,12 @@
  * Message in: `{ id, dir, names, listed }`: the files dir + name, for
  * each name of `names` (NUL-separated: no file name holds a NUL, and one
  * string is far cheaper to pass than thousands), listed[i] = 1 when a
- * directory listing called file i a regular file. Message out: `{ id, data, ends,
- * skipped }`: the files' bytes one after another in `data` (transferred),
- * file i ending at ends[i]; skipped[i] = 1 for a file not read here (bigger
- * than WHOLE_FILE_MAX, not a regular file, or any error), which the main
- * thread reads the ordinary way, so its messages are the same as without
- * workers.
+ * directory listing called file i a regular file. Message out:
+ * `{ id, data, ends, skipped }`: the files' bytes one after another in
+ * `data` (transferred), file i ending at ends[i]; skipped[i] = 1 for a file
+ * not read here (bigger than WHOLE_FILE_MAX, not a regular file, or any
+ * error), which the main thread reads the ordinary way, so its messages are
+ * the same as without workers.
  *
  * The worker's code is JavaScript text started from a data: URL: the
  * portable bundle is one CommonJS file (no import.meta to find a module
