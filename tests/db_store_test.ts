@@ -69,6 +69,22 @@ function rows(jobid: string, n: number) {
   };
 }
 
+/** rows(jobid, n), with row `at` changed by `edit` once it is filled. */
+function rowsEditedAt(
+  jobid: string,
+  n: number,
+  at: number,
+  edit: (out: (string | number | null)[], o: number) => void,
+) {
+  const r = rows(jobid, n);
+  const fill = r.fill;
+  r.fill = (i, out, o) => {
+    fill(i, out, o);
+    if (i === at) edit(out, o);
+  };
+  return r;
+}
+
 function job(jobid: string) {
   const row: Record<string, string | number | null> = {};
   for (const c of JOB_COLUMNS) {
@@ -133,12 +149,9 @@ Deno.test("store: a duplicate job is refused and nothing changes", async (t) => 
 
 Deno.test("store: a failing process row rolls the whole job back", async (t) => {
   await onBoth(t, async (store) => {
-    const bad = rows("bad", 100);
-    const fill = bad.fill;
-    bad.fill = (i, out, o) => {
-      fill(i, out, o);
-      if (i === 70) out[o + 1] = 0; // duplicate (jobid, idx)
-    };
+    const bad = rowsEditedAt("bad", 100, 70, (out, o) => {
+      out[o + 1] = 0; // duplicate (jobid, idx)
+    });
     await assertRejects(() => store.insertJob(job("bad"), bad), UserError);
     assertEquals(await store.hasJob("bad"), false);
     const [c] = await store.query<{ n: number }>(
@@ -171,12 +184,9 @@ Deno.test("store: PostgreSQL counts the copied rows back, with its statistics or
           assertEquals(await store.hasJob(id), true);
         }
         // A COPY refused by the server still rolls the job back.
-        const bad = rows(`bad-${counts}`, 50);
-        const fill = bad.fill;
-        bad.fill = (i, out, o) => {
-          fill(i, out, o);
-          if (i === 49) out[o + 1] = 3; // duplicate (jobid, idx), last row
-        };
+        const bad = rowsEditedAt(`bad-${counts}`, 50, 49, (out, o) => {
+          out[o + 1] = 3; // duplicate (jobid, idx), last row
+        });
         const e = await assertRejects(
           () => store.insertJob(job(`bad-${counts}`), bad),
           UserError,
@@ -202,12 +212,9 @@ Deno.test("store: a bad value met while storing is the job's failure, not a lost
   await onBoth(t, async (store) => {
     // The rows' source fails part way through (as a decoding fault
     // would): JavaScript's own error, inside the transaction.
-    const odd = rows("odd", 5000);
-    const fill = odd.fill;
-    odd.fill = (i, out, o) => {
-      if (i === 4000) throw new RangeError("offset is out of bounds");
-      fill(i, out, o);
-    };
+    const odd = rowsEditedAt("odd", 5000, 4000, () => {
+      throw new RangeError("offset is out of bounds");
+    });
     const e = await assertRejects(
       () => store.insertJob(job("odd"), odd),
       Error,
