@@ -136,9 +136,13 @@ enum slot_state {
     SLOT_DEAD        /* pthread_create failed */
 };
 
+/* Threads recorded per process image; later ones are not. */
+#define THREADS_MAX 262081u
+
 /* One thread of the process image. */
 struct slot {
     _Atomic int state;
+    unsigned index;               /* in the table (threads_slot) */
     pid_t tid;
     int64_t start_us, end_us;
     uint64_t m[M_COUNT];          /* raw cumulative values when read */
@@ -339,11 +343,11 @@ void perf_adopt_clock(int i, int64_t base);
  * Async-signal-safe. */
 void perf_read(struct slot *s, int close_fds);
 
-/* Closes s's counter fds if they are still ours, without reading. */
-void perf_close(struct slot *s);
+/* In a fork child: closes the counter fds of the parent's threads (the
+ * first n slots), reading only the slots that had some, and starts the
+ * count of open fds again. */
+void perf_close_inherited(unsigned n);
 
-/* In a fork child, after the inherited fds are closed. */
-void perf_reset_count(void);
 
 /* ---- text (format.c) ----------------------------------------------------- */
 

@@ -196,9 +196,19 @@ void perf_init(void)
         fd_cap = 256;
 }
 
-void perf_reset_count(void)
+/* Which slots hold counter fds, a bit per slot: a fork child finds the
+ * fds it inherited from these, without reading the slots of every thread
+ * the parent ever ran (which copies them: see threads.c). */
+static _Atomic uint64_t with_fds[(THREADS_MAX + 63) / 64];
+
+static void mark_fds(const struct slot *s, int has)
 {
-    atomic_store(&fds_open, 0);
+    _Atomic uint64_t *w = &with_fds[s->index / 64];
+    uint64_t bit = 1ull << (s->index % 64);
+    if (has)
+        atomic_fetch_or(w, bit);
+    else if (atomic_load(w) & bit)
+        atomic_fetch_and(w, ~bit);
 }
 
 static long perf_event_open(struct perf_event_attr *a)
@@ -251,6 +261,7 @@ static int take_over(struct slot *s, int i)
     s->evbase[i] = hot.adopt[i].base;
     if (cfg.events[i].clock)
         return 1;
+    mark_fds(s, 1);
     s->evfd[i] = hot.adopt[i].fd;
     s->evid[i] = hot.adopt[i].id;
     atomic_fetch_add(&fds_open, 1);
@@ -259,6 +270,7 @@ static int take_over(struct slot *s, int i)
 
 void perf_open_thread(struct slot *s, int64_t cpu_now)
 {
+    int marked = 0;
     for (int i = 0; i < cfg.nevents; i++) {
         struct event *ev = &cfg.events[i];
         s->evfd[i] = -1;
@@ -277,6 +289,8 @@ void perf_open_thread(struct slot *s, int64_t cpu_now)
             atomic_fetch_sub(&fds_open, 1);
             continue;
         }
+        if (!marked) /* before the fd exists, for a fork in between */
+            mark_fds(s, marked = 1);
         struct perf_event_attr a;
         m_zero(&a, sizeof a);
         a.size = sizeof a;
@@ -356,14 +370,24 @@ void perf_read(struct slot *s, int close_fds)
             atomic_fetch_sub(&fds_open, 1);
         }
     }
+    if (close_fds) /* after the closes, for a fork in between */
+        mark_fds(s, 0);
 }
 
-void perf_close(struct slot *s)
+void perf_close_inherited(unsigned n)
 {
-    for (int i = 0; i < cfg.nevents; i++) {
-        int fd = s->evfd[i];
-        if (fd >= 0 && still_ours(fd, s->evid[i]))
-            k_close(fd);
-        s->evfd[i] = -1;
+    for (unsigned w = 0; w < (n + 63) / 64; w++) {
+        uint64_t bits = atomic_load(&with_fds[w]);
+        if (!bits)
+            continue;
+        atomic_store(&with_fds[w], 0);
+        for (; bits; bits &= bits - 1) {
+            struct slot *s =
+                threads_slot(w * 64 + (unsigned)__builtin_ctzll(bits));
+            for (int e = 0; s && e < cfg.nevents; e++)
+                if (s->evfd[e] >= 0 && still_ours(s->evfd[e], s->evid[e]))
+                    k_close(s->evfd[e]);
+        }
     }
+    atomic_store(&fds_open, 0);
 }

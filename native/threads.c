@@ -1,10 +1,16 @@
 /*
  * Threads: one slot per thread of the process image, handed out without
  * locks (an atomic counter; slot 0, the main thread, lives in the process
- * state, the others in 64-slot chunks mmap'd when first needed), and the
- * hooks that see threads start (pthread_create, thrd_create) and end (a
- * thread-exit destructor, which runs on return, pthread_exit and
- * cancellation).
+ * state, the others in chunks mmap'd when first needed, each twice the one
+ * before: 64, 128, 256 ... slots), and the hooks that see threads start
+ * (pthread_create, thrd_create) and end (a thread-exit destructor, which
+ * runs on return, pthread_exit and cancellation).
+ *
+ * A fork child never walks the table it inherited: a program whose threads
+ * come and go has a slot for every thread it ever ran, and a child that
+ * touched them all would copy them all (each fork slower than the last, and
+ * a program that forks in a loop slower without end). It drops the chunks
+ * whole, a dozen munmaps at most.
  */
 #include "collector.h"
 
@@ -13,8 +19,10 @@
 #include <stdint.h>
 #include <threads.h>
 
-#define CHUNK 64
-#define MAX_CHUNKS 4096 /* 262,144 threads per image; later ones unrecorded */
+#define CHUNK 64     /* slots in chunk 0; chunk c has CHUNK << c */
+#define MAX_CHUNKS 12 /* THREADS_MAX slots in all */
+_Static_assert(THREADS_MAX == CHUNK * ((1u << MAX_CHUNKS) - 1) + 1,
+               "the chunks hold THREADS_MAX slots");
 
 __thread struct slot *my_slot __attribute__((tls_model("initial-exec")));
 
@@ -41,7 +49,23 @@ static thrd_create_fn real_thrd_create(void)
 unsigned threads_count(void)
 {
     unsigned n = atomic_load(&st.nslots);
-    return n > CHUNK * MAX_CHUNKS + 1 ? CHUNK * MAX_CHUNKS + 1 : n;
+    return n > THREADS_MAX ? THREADS_MAX : n;
+}
+
+/* Chunk c holds table slots CHUNK * (2^c - 1) + 1 onwards. */
+static unsigned chunk_of(unsigned i)
+{
+    return 31u - (unsigned)__builtin_clz(i / CHUNK + 1);
+}
+
+static size_t chunk_bytes(unsigned c)
+{
+    return ((size_t)CHUNK << c) * sizeof(struct slot);
+}
+
+static unsigned chunk_first(unsigned c)
+{
+    return CHUNK * ((1u << c) - 1);
 }
 
 struct slot *threads_slot(unsigned i)
@@ -49,22 +73,25 @@ struct slot *threads_slot(unsigned i)
     if (i == 0)
         return &st.slot0;
     i--;
-    struct slot *c = __atomic_load_n(&chunks[i / CHUNK], __ATOMIC_ACQUIRE);
-    return c ? &c[i % CHUNK] : NULL;
+    unsigned c = chunk_of(i);
+    if (c >= MAX_CHUNKS)
+        return NULL;
+    struct slot *p = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
+    return p ? &p[i - chunk_first(c)] : NULL;
 }
 
 static struct slot *slot_claim(void)
 {
-    unsigned i = atomic_fetch_add(&st.nslots, 1);
+    unsigned i = atomic_fetch_add(&st.nslots, 1), index = i;
     struct slot *s = &st.slot0;
     if (i > 0) {
         i--;
-        unsigned c = i / CHUNK;
+        unsigned c = chunk_of(i);
         if (c >= MAX_CHUNKS)
             return NULL;
         struct slot *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
         if (!chunk) {
-            struct slot *p = k_mmap(CHUNK * sizeof(struct slot));
+            struct slot *p = k_mmap(chunk_bytes(c));
             if (!p)
                 return NULL;
             struct slot *none = NULL;
@@ -73,13 +100,14 @@ static struct slot *slot_claim(void)
                                             __ATOMIC_ACQUIRE))
                 chunk = p;
             else {
-                k_munmap(p, CHUNK * sizeof(struct slot));
+                k_munmap(p, chunk_bytes(c));
                 chunk = none;
             }
         }
-        s = &chunk[i % CHUNK];
+        s = &chunk[i - chunk_first(c)];
     }
-    /* Fresh memory is zero; a slot reused in a fork child was set FREE. */
+    /* Fresh memory is zero but for slot 0, which a fork child reuses. */
+    s->index = index;
     s->tid = 0;
     s->start_us = s->end_us = 0;
     for (int k = 0; k < M_COUNT; k++)
@@ -150,16 +178,13 @@ void threads_init(int64_t start_us, const uint64_t *base)
 void threads_after_fork(int64_t start_us)
 {
     unsigned n = threads_count();
-    for (unsigned i = 0; i < n; i++) {
-        struct slot *s = threads_slot(i);
-        if (!s)
-            continue;
-        if (atomic_load(&s->state) != SLOT_DONE)
-            perf_close(s);
-        atomic_store(&s->state, SLOT_FREE);
-    }
-    perf_reset_count();
     atomic_store(&st.nslots, 0);
+    perf_close_inherited(n);
+    for (unsigned c = 0; c < MAX_CHUNKS; c++)
+        if (chunks[c]) {
+            k_munmap(chunks[c], chunk_bytes(c));
+            chunks[c] = NULL;
+        }
     my_slot = NULL;
     struct slot *s = slot_claim();
     if (s)

@@ -16,6 +16,7 @@ import { join } from "node:path";
 
 const CSV = "PERF_COUNT_SW_CPU_CLOCK,COLLATED_CSV";
 const n = Number;
+const dec = new TextDecoder();
 
 function byExe(procs: Proc[], exe: string): Proc[] {
   return procs.filter((p) => p.row.exename === exe);
@@ -330,6 +331,40 @@ Deno.test("a multi-threaded program that forks: no deadlock, each child its own 
     assert(n(c.row.start) >= n(parent.row.start));
   }
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("a fork child copies none of the parent's thread history and keeps none of its counters", async () => {
+  // The parent has a record slot for every thread it ever ran. A child that
+  // touched them copied them: each fork slower than the last, and a threaded
+  // program forking in a loop slowed without end (a CI hang). So the
+  // child's own page faults must not grow with the parent's thread count.
+  const prog = `${BUILD}/fork_after_threads`;
+  const options = "PERF_COUNT_SW_PAGE_FAULTS,COLLATED_CSV";
+  assertEquals(
+    dec.decode((await run([prog, "0", "4"])).stdout),
+    "child perf fds 0\n",
+  );
+  const childFaults = async (threads: number) => {
+    const out = await scratch();
+    const r = await run([prog, String(threads), "4"], { options, out });
+    // 4 waiting threads and the main one have a counter each; the child
+    // has only its own.
+    assertEquals([r.code, dec.decode(r.stdout)], [0, "child perf fds 1\n"]);
+    const procs = await allProcs(out);
+    const parent = procs.find((p) => p.row.ppid === String(Deno.pid))!;
+    assertEquals(n(parent.row.numtids), threads + 5);
+    const [child] = procs.filter((p) => p !== parent);
+    assertEquals(child.row.ppid, parent.row.pid);
+    await Deno.remove(out, { recursive: true });
+    return n(child.row.minflt);
+  };
+  const few = await childFaults(0);
+  const many = await childFaults(10000);
+  // Touching 10,000 slots of ~1 KiB costs ~2,400 faults.
+  assert(
+    many < few + 200,
+    `child faults: ${few} after 5 threads, ${many} after 10,005`,
+  );
 });
 
 Deno.test("vfork, posix_spawn and system(): children recorded, statuses unchanged", async () => {
