@@ -14,6 +14,9 @@
  *    and the cost of creating one file per process in the same directory.
  * 2. A 4-thread CPU-bound program (native/build/threads), bare and
  *    collected: its slowdown in percent, wall and CPU time.
+ * 3. The same for a program whose 4 threads keep starting threads while it
+ *    forks 40 and 160 times (native/build/fork_threads): the slowdown must
+ *    not grow with the number of forks.
  *
  * The machine is shared: the load average is shown, and with --wait the
  * run waits (up to 5 minutes) for the 1-minute load to drop below 0.5.
@@ -29,6 +32,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LIB = join(ROOT, "native", "libepmt.so");
 const THREADS = join(ROOT, "native", "build", "threads");
+const FORK_THREADS = join(ROOT, "native", "build", "fork_threads");
 
 function option(name: string, dflt: number): number {
   const i = Deno.args.indexOf(name);
@@ -138,6 +142,46 @@ function fmt(x: number, digits = 3): string {
   return x.toFixed(digits);
 }
 
+/** Runs cmd bare and collected (epmt's default form) ROUNDS times,
+ * alternating which goes first, and prints the medians and the slowdown. */
+async function versusBare(
+  scratch: string,
+  what: string,
+  cmd: string,
+): Promise<void> {
+  const bare: { wall: number; cpu: number }[] = [];
+  const coll: { wall: number; cpu: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const out = await Deno.makeTempDir({ dir: scratch });
+    const collect = env(
+      FORMS.find((f) => f.options === DEFAULT && !f.lib)!,
+      out,
+    );
+    const plain = env(FORMS[0], out);
+    if (r % 2) {
+      bare.push(await timed(cmd, plain));
+      coll.push(await timed(cmd, collect));
+    } else {
+      coll.push(await timed(cmd, collect));
+      bare.push(await timed(cmd, plain));
+    }
+    await Deno.remove(out, { recursive: true });
+  }
+  const pct = (a: number, b: number) => (a / b - 1) * 100;
+  console.log(`\n${what} (${cmd.replace(ROOT, "")}), ${ROUNDS} rounds:`);
+  for (const k of ["wall", "cpu"] as const) {
+    const p = bare.map((b, r) => pct(coll[r][k], b[k]));
+    console.log(
+      `  ${(k + ":").padEnd(5)} bare ${
+        fmt(median(bare.map((x) => x[k])))
+      } s, ` +
+        `collected ${fmt(median(coll.map((x) => x[k])))} s, slowdown ` +
+        `${fmt(median(p), 2)} % (spread ${fmt(Math.min(...p), 2)}` +
+        ` .. ${fmt(Math.max(...p), 2)})`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   await new Deno.Command("make", { args: ["-s", "-C", join(ROOT, "native")] })
     .output();
@@ -214,43 +258,22 @@ async function main(): Promise<void> {
 
   // 2. A CPU-bound program with 4 threads.
   const work = 400_000_000;
-  const cmd = `${THREADS} 4 join ${work}`;
-  const bare: { wall: number; cpu: number }[] = [];
-  const coll: { wall: number; cpu: number }[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const out = join(scratch, `threads-${r}`);
-    await Deno.mkdir(out);
-    const collect = env(
-      FORMS.find((f) => f.options === DEFAULT && !f.lib)!,
-      out,
+  await versusBare(
+    scratch,
+    "4-thread CPU-bound",
+    `${THREADS} 4 join ${work}`,
+  );
+
+  // 3. A threaded program that forks in a loop: the collected slowdown
+  // must not grow with the rounds (a child once copied the parent's
+  // record of every thread it ever ran, and each fork cost more).
+  for (const rounds of [40, 160]) {
+    await versusBare(
+      scratch,
+      `4 threads churning threads, forking ${rounds} times`,
+      `${FORK_THREADS} ${rounds}`,
     );
-    const plain = env(FORMS[0], out);
-    if (r % 2) {
-      bare.push(await timed(cmd, plain));
-      coll.push(await timed(cmd, collect));
-    } else {
-      coll.push(await timed(cmd, collect));
-      bare.push(await timed(cmd, plain));
-    }
   }
-  const pct = (a: number, b: number) => (a / b - 1) * 100;
-  const wallPct = bare.map((b, r) => pct(coll[r].wall, b.wall));
-  const cpuPct = bare.map((b, r) => pct(coll[r].cpu, b.cpu));
-  console.log(
-    `\n4-thread CPU-bound (${cmd.replace(ROOT, "")}), ${ROUNDS} rounds:`,
-  );
-  console.log(
-    `  wall: bare ${fmt(median(bare.map((x) => x.wall)))} s, collected ` +
-      `${fmt(median(coll.map((x) => x.wall)))} s, slowdown ` +
-      `${fmt(median(wallPct), 2)} % (spread ${fmt(Math.min(...wallPct), 2)}` +
-      ` .. ${fmt(Math.max(...wallPct), 2)})`,
-  );
-  console.log(
-    `  cpu:  bare ${fmt(median(bare.map((x) => x.cpu)))} s, collected ` +
-      `${fmt(median(coll.map((x) => x.cpu)))} s, slowdown ` +
-      `${fmt(median(cpuPct), 2)} % (spread ${fmt(Math.min(...cpuPct), 2)}` +
-      ` .. ${fmt(Math.max(...cpuPct), 2)})`,
-  );
   const load1 = loadAverage();
   console.log(
     `\nload average at end: ${load1.map((x) => x.toFixed(2)).join(" ")}`,
