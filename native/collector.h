@@ -348,7 +348,6 @@ void perf_read(struct slot *s, int close_fds);
  * count of open fds again. */
 void perf_close_inherited(unsigned n);
 
-
 /* ---- text (format.c) ----------------------------------------------------- */
 
 /* A growable-by-caller byte buffer: the writer sizes it before formatting. */

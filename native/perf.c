@@ -289,8 +289,10 @@ void perf_open_thread(struct slot *s, int64_t cpu_now)
             atomic_fetch_sub(&fds_open, 1);
             continue;
         }
-        if (!marked) /* before the fd exists, for a fork in between */
-            mark_fds(s, marked = 1);
+        if (!marked) { /* before the fd exists, for a fork in between */
+            mark_fds(s, 1);
+            marked = 1;
+        }
         struct perf_event_attr a;
         m_zero(&a, sizeof a);
         a.size = sizeof a;

@@ -52,10 +52,13 @@ unsigned threads_count(void)
     return n > THREADS_MAX ? THREADS_MAX : n;
 }
 
-/* Chunk c holds table slots CHUNK * (2^c - 1) + 1 onwards. */
-static unsigned chunk_of(unsigned i)
+/* Where table slot i (> 0) lives: its chunk (chunk c holds slots
+ * CHUNK * (2^c - 1) + 1 onwards) and, in *at, its place in that chunk. */
+static unsigned chunk_of(unsigned i, unsigned *at)
 {
-    return 31u - (unsigned)__builtin_clz(i / CHUNK + 1);
+    unsigned j = i - 1, c = 31u - (unsigned)__builtin_clz(j / CHUNK + 1);
+    *at = j - CHUNK * ((1u << c) - 1);
+    return c;
 }
 
 static size_t chunk_bytes(unsigned c)
@@ -63,30 +66,23 @@ static size_t chunk_bytes(unsigned c)
     return ((size_t)CHUNK << c) * sizeof(struct slot);
 }
 
-static unsigned chunk_first(unsigned c)
-{
-    return CHUNK * ((1u << c) - 1);
-}
-
 struct slot *threads_slot(unsigned i)
 {
     if (i == 0)
         return &st.slot0;
-    i--;
-    unsigned c = chunk_of(i);
+    unsigned at, c = chunk_of(i, &at);
     if (c >= MAX_CHUNKS)
         return NULL;
     struct slot *p = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
-    return p ? &p[i - chunk_first(c)] : NULL;
+    return p ? &p[at] : NULL;
 }
 
 static struct slot *slot_claim(void)
 {
-    unsigned i = atomic_fetch_add(&st.nslots, 1), index = i;
+    unsigned i = atomic_fetch_add(&st.nslots, 1);
     struct slot *s = &st.slot0;
     if (i > 0) {
-        i--;
-        unsigned c = chunk_of(i);
+        unsigned at, c = chunk_of(i, &at);
         if (c >= MAX_CHUNKS)
             return NULL;
         struct slot *chunk = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
@@ -104,10 +100,10 @@ static struct slot *slot_claim(void)
                 chunk = none;
             }
         }
-        s = &chunk[i - chunk_first(c)];
+        s = &chunk[at];
     }
     /* Fresh memory is zero but for slot 0, which a fork child reuses. */
-    s->index = index;
+    s->index = i;
     s->tid = 0;
     s->start_us = s->end_us = 0;
     for (int k = 0; k < M_COUNT; k++)
